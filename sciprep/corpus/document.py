@@ -77,7 +77,9 @@ class Document:
     def to_row(self) -> dict[str, Any]:
         """The Parquet row (plain dicts/lists) for :data:`DOCUMENT_SCHEMA`."""
         row = asdict(self)
-        row["metadata"]["extra"] = sorted(self.metadata.extra.items())
+        row["metadata"]["extra"] = [
+            {"key": k, "value": v} for k, v in sorted(self.metadata.extra.items())
+        ]
         return row
 
     @classmethod
@@ -85,7 +87,9 @@ class Document:
         """Inverse of :meth:`to_row`; tolerant of rows read back by pyarrow."""
         meta = dict(row.get("metadata") or {})
         extra = meta.pop("extra", None) or []
-        meta["extra"] = dict(extra) if not isinstance(extra, dict) else extra
+        meta["extra"] = (
+            dict(extra) if isinstance(extra, dict) else {e["key"]: e["value"] for e in extra}
+        )
         meta["authors"] = list(meta.get("authors") or [])
         refs = [
             Reference(**{**r, "authors": list(r.get("authors") or [])})
@@ -133,7 +137,8 @@ _METADATA_TYPE = pa.struct(
         ("pmid", pa.string()),
         ("uniprot", pa.string()),
         ("licence", pa.string()),
-        ("extra", pa.map_(pa.string(), pa.string())),
+        # A list of key/value structs rather than an Arrow map: `datasets` cannot load maps.
+        ("extra", pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())]))),
     ]
 )
 
