@@ -1,0 +1,60 @@
+"""The formula index: every display and inline formula with its sentence and document.
+
+One row per occurrence (the same formula in two papers is two rows: each has its own
+context and source). Validity is computed once here (tag, then decide): retrieval can
+prefer valid formulas without re-parsing LaTeX at query time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sciprep.corpus.document import Document, stable_id
+from sciprep.corpus.shards import Reject
+from sciprep.query.latex import latex_problems, normalize_latex, split_delimiters
+from sciprep.query.markup import find_math, masked_text, sentence_bounds
+
+
+@dataclass
+class FormulaEntry:
+    """One formula occurrence. ``latex`` keeps its delimiters; ``body`` does not."""
+
+    id: str
+    doc_id: str
+    position: int
+    latex: str
+    body: str
+    normalized: str
+    display: bool
+    sentence: str
+    valid: bool
+    problem: str = ""
+
+
+def extract_formulas(doc: Document, where: str) -> tuple[list[FormulaEntry], list[Reject]]:
+    """The formulas of ``doc`` in text order; unterminated or oversized math spans as rejects."""
+    spans, problems = find_math(doc.text)
+    rejects = [
+        Reject(doc.source, where, f"doc {doc.id} char {p.position}", p.reason, "query-index") for p in problems
+    ]
+    masked = masked_text(doc.text) if spans else ""
+    out: list[FormulaEntry] = []
+    for span in spans:
+        left, right = sentence_bounds(doc.text, span.start, span.end, masked)
+        formula = split_delimiters(span.latex)
+        problems_found = latex_problems(span.latex)
+        out.append(
+            FormulaEntry(
+                id="f-" + stable_id(doc.id, span.start),
+                doc_id=doc.id,
+                position=span.start,
+                latex=span.latex,
+                body=formula.body,
+                normalized=normalize_latex(span.latex),
+                display=formula.display,
+                sentence=" ".join(doc.text[left:right].split()),
+                valid=not problems_found,
+                problem="; ".join(problems_found),
+            )
+        )
+    return out, rejects
