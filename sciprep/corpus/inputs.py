@@ -4,7 +4,9 @@ Expansion is deterministic (sorted, hidden files skipped) so two builds read the
 files in the same order. A directory is walked recursively, except that a directory
 holding ``.tex`` files is one LaTeX source tree. Reader detection uses the registry's
 suffix table, refined by a look at the content where a suffix is ambiguous: a ``.txt``
-starting with ``PMID-`` is MEDLINE, an ``.xml`` whose root is ``<article>`` is JATS.
+starting with ``PMID-`` is MEDLINE, an ``.xml`` whose root is ``<article>`` is JATS, a
+JSON-lines file whose first record has unarXive/S2ORC's ``body_text`` paragraphs is
+``unarxive``.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ def detect_input_reader(path: Path) -> str | None:
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".txt", ".nbib", ".medline")):
         return "medline" if _head(path).lstrip().startswith(b"PMID-") else by_suffix
+    if name.endswith((".jsonl", ".ndjson")):
+        first_line = _head(path).split(b"\n", 1)[0]
+        return "unarxive" if b'"body_text"' in first_line and b'"paper_id"' in first_line else by_suffix
     if name.endswith((".xml", ".nxml")):
         head = _head(path)
         if b"<PubmedArticleSet" in head or b"<PubmedBookArticle" in head:

@@ -119,6 +119,9 @@ def test_ambiguous_suffixes_are_resolved_by_content(tmp_path: Path) -> None:
     assert detect_input_reader(zipped) == "pubmed_xml"
     assert detect_input_reader(_write(tmp_path / "x.faa", ">a\nM\n")) == "fasta"
     assert detect_input_reader(_write(tmp_path / "x.unknown", "?")) is None
+    unarxive = _write(tmp_path / "p.jsonl", '{"paper_id": "1", "body_text": [], "bib_entries": {}}\n')
+    assert detect_input_reader(unarxive) == "unarxive"
+    assert detect_input_reader(_write(tmp_path / "q.jsonl", '{"text": "body_text"}\n')) == "jsonl"
 
 
 def test_recipe_for_paths_names_sources_after_files_uniquely(tmp_path: Path) -> None:
