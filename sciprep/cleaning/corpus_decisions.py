@@ -1,0 +1,88 @@
+"""Between the two passes: decisions that need the whole corpus.
+
+After the tag pass, this reads only small columns of the staged shards and the stored
+attributes, and resolves, in pipeline order:
+
+* repeated document ids (a later occurrence is rejected: ids must be unique for any
+  decision keyed by id to mean anything);
+* each corpus-scope step's ``decide_corpus`` over the documents still alive at it.
+
+The result maps ``(input shard stem, position)`` to the step index that stopped the
+document and its decision. Index ``-1`` is input validation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sciprep.cleaning.attributes import read_attribute_table
+from sciprep.cleaning.steps.base import Reject, Remove, Step
+from sciprep.cleaning.tagpass import staged_path
+
+READ_STEP_INDEX = -1
+
+Key = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class CorpusDecision:
+    step_index: int
+    decision: Remove | Reject
+
+
+def resolve_corpus_decisions(out_dir: Path, stems: Sequence[str], steps: Sequence[Step]) -> dict[Key, CorpusDecision]:
+    """Decisions for documents stopped by id repetition or by a corpus-scope step."""
+    ids: list[str] = []
+    keys: list[Key] = []
+    stops: list[int | None] = []
+    kinds: list[str] = []
+    for stem in stems:
+        table = pq.read_table(staged_path(out_dir, stem), columns=["id", "kind", "_position", "_stop_index"])
+        ids.extend(table.column("id").to_pylist())
+        kinds.extend(table.column("kind").to_pylist())
+        keys.extend((stem, p) for p in table.column("_position").to_pylist())
+        stops.extend(table.column("_stop_index").to_pylist())
+
+    decided: dict[Key, CorpusDecision] = {}
+    first_seen: dict[str, Key] = {}
+    for doc_id, key in zip(ids, keys):
+        if doc_id in first_seen:
+            shard, position = first_seen[doc_id]
+            reason = f"document id {doc_id!r} repeats the one at {shard} row {position}"
+            decided[key] = CorpusDecision(READ_STEP_INDEX, Reject(reason))
+        else:
+            first_seen[doc_id] = key
+
+    for index, step in enumerate(steps):
+        if step.scope != "corpus":
+            continue
+        alive = {
+            key
+            for key, stop, kind in zip(keys, stops, kinds)
+            if key not in decided and (stop is None or stop > index) and step.applies_to(kind)
+        }
+        table = read_attribute_table(out_dir, step, stems)
+        shards, positions = table.column("shard").to_pylist(), table.column("position").to_pylist()
+        mask = [(s, p) in alive for s, p in zip(shards, positions)]
+        table = table.filter(pa.array(mask, type=pa.bool_()))
+        if table.num_rows != len(alive):
+            raise RuntimeError(
+                f"cleaning step {step.label!r}: stored attributes cover {table.num_rows} of "
+                f"{len(alive)} documents alive at this step; the output directory is inconsistent"
+            )
+        kept_shards, kept_positions = table.column("shard").to_pylist(), table.column("position").to_pylist()
+        position_of = dict(zip(table.column("id").to_pylist(), zip(kept_shards, kept_positions)))
+        removals = step.decide_corpus(table)
+        for doc_id in sorted(removals):
+            decision = removals[doc_id]
+            if not isinstance(decision, Remove):
+                raise TypeError(f"cleaning step {step.label!r}: decide_corpus must return Remove, got {decision!r}")
+            if doc_id not in position_of:
+                raise ValueError(f"cleaning step {step.label!r}: removed unknown or already removed id {doc_id!r}")
+            decided[position_of[doc_id]] = CorpusDecision(index, decision)
+    return decided
