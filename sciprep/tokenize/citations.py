@@ -1,0 +1,62 @@
+"""LaTeX citation commands and their Galactica form ``[START_REF] Title, Surname[END_REF]``.
+
+``\\cite``, ``\\citep``, ``\\citet``, ``\\citealp``, ``\\citeauthor``, biblatex's
+``\\parencite``/``\\textcite``/``\\autocite`` and friends, starred or with ``[..]``
+options, are recognised. Each key the bibliography knows becomes one reference; keys it
+does not know stay as a citation command of the same name with only those keys, and are
+reported, so no citation is silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from sciprep.tokenize.specials import END_REF, START_REF
+
+
+class BibEntry(NamedTuple):
+    """What a reference renders as: the work's title and its first author's surname."""
+
+    title: str
+    surname: str
+
+
+CITE = re.compile(
+    r"\\((?:[Cc]ite(?:p|t|alp|alt|author|year|yearpar|num)?|[Pp]arencite|[Tt]extcite"
+    r"|[Aa]utocite|[Ff]ootcite|[Ss]upercite|nocite)\*?)"
+    r"((?:\s*\[[^\[\]\n]{0,200}\]){0,2})\s*\{([^{}\n]{1,2000})\}"
+)
+
+
+def render_ref(entry: BibEntry) -> str:
+    """Galactica's reference markup for one entry (a space after ``[START_REF]``)."""
+    title = " ".join(entry.title.split())
+    surname = " ".join(entry.surname.split())
+    body = f"{title}, {surname}" if surname else title
+    return f"{START_REF} {body}{END_REF}"
+
+
+def resolve_cite(match: re.Match[str], bibliography: Mapping[str, BibEntry], unresolved: list[str]) -> str:
+    """The replacement text for one citation command; unknown keys go to ``unresolved``."""
+    command, options = match.group(1), match.group(2)
+    keys = [k.strip() for k in match.group(3).split(",") if k.strip()]
+    if not any(k in bibliography for k in keys):
+        unresolved.extend(keys)
+        return match.group()
+    pieces: list[str] = []
+    pending: list[str] = []
+    for key in keys:
+        entry = bibliography.get(key)
+        if entry is None:
+            pending.append(key)
+            unresolved.append(key)
+            continue
+        if pending:
+            pieces.append(f"\\{command}{options}{{{','.join(pending)}}}")
+            pending = []
+        pieces.append(render_ref(entry))
+    if pending:
+        pieces.append(f"\\{command}{options}{{{','.join(pending)}}}")
+    return "".join(pieces)
