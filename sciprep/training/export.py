@@ -1,0 +1,92 @@
+"""The finished-run outputs: a loadable model directory and an accounting summary.
+
+``RUN_DIR/model/`` is a plain Hugging Face directory (``config.json``,
+``model.safetensors``, ``generation_config.json`` and the tokenizer files), so
+``AutoModelForCausalLM.from_pretrained``, ``AutoTokenizer.from_pretrained`` and
+``SciTokenizer.load`` all open it. ``RUN_DIR/summary.json`` states what the run saw.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sciprep.atomicio import write_json_atomic
+from sciprep.tokenize.specials import BOS, EOS, PAD, SPECIAL_IDS
+from sciprep.training.atomic_dirs import atomic_dir
+
+SUMMARY_FILE = "summary.json"
+
+
+def save_model_files(model: Any, directory: Path) -> None:
+    """``config.json``, ``generation_config.json`` and ``model.safetensors`` for ``model``.
+
+    Tied weights (the output projection shares the input embedding) are stored once,
+    as Hugging Face does, so ``from_pretrained`` re-ties them.
+    """
+    from safetensors.torch import save_file
+
+    model.config.save_pretrained(directory)
+    if model.generation_config is not None:
+        model.generation_config.save_pretrained(directory)
+    tied = bool(getattr(model.config, "tie_word_embeddings", False))
+    tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()
+               if not (tied and name == "lm_head.weight")}  # fmt: skip
+    save_file(tensors, directory / "model.safetensors", metadata={"format": "pt"})
+
+
+def export_model(path: str | os.PathLike[str], model: Any, tokenizer: Any) -> Path:
+    """Write ``model`` and ``tokenizer`` as one Hugging Face model directory (atomically)."""
+    from transformers import GenerationConfig
+
+    model.generation_config = GenerationConfig(
+        bos_token_id=SPECIAL_IDS[BOS], eos_token_id=SPECIAL_IDS[EOS], pad_token_id=SPECIAL_IDS[PAD],
+        do_sample=False, max_new_tokens=128,
+    )  # fmt: skip
+    with atomic_dir(path) as tmp:
+        save_model_files(model, tmp)
+        tokenizer.save(tmp)
+    return Path(path)
+
+
+def accounting(state: dict[str, Any], rows: Any) -> dict[str, Any]:
+    """Unique tokens, tokens seen, fractional epochs and repeats, overall and per source.
+
+    Units: a token is one input position of a training row; ``repeats`` = tokens seen
+    from a source / distinct tokens that source offers (2.0 = every token twice).
+    """
+    t = rows.context_length
+    unique = [int(u) for u in rows.unique_tokens_by_source()]
+    seen = [int(n) * t for n in state["rows_by_source"]]
+    per_source = {
+        name: {"unique_tokens": u, "tokens_seen": s, "repeats": (s / u) if u else 0.0}
+        for name, u, s in zip(rows.sources, unique, seen, strict=True)
+        if u or s
+    }
+    per_step_rows = state["config"]["batch_size"] * state["config"]["grad_accum"] * state["world"]
+    per_epoch = len(rows.plan(0)) // per_step_rows
+    return {
+        "unique_tokens": sum(unique),
+        "tokens_seen": state["tokens_seen"],
+        "epochs_completed": state["epoch"] + state["cursor"] / (per_epoch * per_step_rows),
+        "sources": per_source,
+    }
+
+
+def write_summary(run_dir: str | os.PathLike[str], state: dict[str, Any], rows: Any,
+                  notes: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """Write ``summary.json`` (accounting, best/last validation loss, early stop)."""
+    summary = {
+        "steps": state["step"],
+        "total_steps": state["total_steps"],
+        "accounting": accounting(state, rows),
+        "best_val": state["best_val"],
+        "best_step": state["best_step"],
+        "best_epoch": state["best_epoch"],
+        "last_val": state["last_val"],
+        "early_stop": state["early_stop"],
+        **notes,
+    }
+    write_json_atomic(Path(run_dir) / SUMMARY_FILE, summary)
+    return summary

@@ -1,0 +1,271 @@
+"""The training loop, shared by pretraining and tuning.
+
+One function a reader can hold in their head: get batch, forward, backward, clip,
+schedule, step, log, maybe evaluate, maybe checkpoint. Everything that must
+survive a crash is one JSON-able ``state`` dict plus the model, optimizer and RNG
+(see :mod:`sciprep.training.checkpoint`); the data order is a pure function of
+(seed, epoch), so (epoch, cursor) pins down the next batch exactly.
+
+Batches: an optimizer step consumes ``batch_size * grad_accum * world`` rows of the
+epoch's plan; rank ``r``'s micro-batch ``m`` is the ``(m * world + r)``-th slice of
+``batch_size`` rows. Rows left over at the end of an epoch (fewer than one global
+batch) are skipped that epoch; the next epoch's shuffle covers them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from sciprep.training.checkpoint import (
+    CHECKPOINTS_DIR, checkpoint_name, list_checkpoints, load_checkpoint, load_weights, save_checkpoint,
+)  # fmt: skip
+from sciprep.training.config import LoopConfig
+from sciprep.training.distributed import DistContext
+from sciprep.training.export import export_model, write_summary
+from sciprep.training.metrics import MetricsLog, device_peak_tflops, flops_per_token
+from sciprep.training.schedule import learning_rate
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
+IGNORE_INDEX = -100
+#: Config keys that change the data order or the optimisation; a resume must match them.
+_RESUME_KEYS = ("seed", "batch_size", "grad_accum", "context_length", "epochs", "max_tokens",
+                "lr", "min_lr_ratio", "warmup_fraction", "decay", "weight_decay", "beta1",
+                "beta2", "grad_clip")  # fmt: skip
+
+
+class RowSource(Protocol):
+    """Training rows: what the loop needs from pretraining windows or tuning examples."""
+
+    context_length: int
+    sources: list[str]
+
+    def plan(self, epoch: int) -> np.ndarray[Any, Any]: ...
+    def batch(self, rows: np.ndarray[Any, Any]) -> tuple[dict[str, np.ndarray[Any, Any]], np.ndarray[Any, Any]]:
+        """Model keyword inputs (at least ``input_ids``) and targets (-100 = ignored) for ``rows``."""
+        ...
+
+    def row_sources(self, rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]: ...
+    def unique_tokens_by_source(self) -> np.ndarray[Any, Any]: ...
+
+
+Evaluate = Callable[["PreTrainedModel"], dict[str, float]]
+
+
+def autocast_context(device: torch.device, precision: str) -> contextlib.AbstractContextManager[Any]:
+    """bf16 autocast on CUDA (``auto``/``bf16``), plain fp32 otherwise."""
+    use_bf16 = precision == "bf16" or (precision == "auto" and device.type == "cuda")
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision must be auto, bf16 or fp32, got {precision!r}")
+    if use_bf16:
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def token_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over non-ignored targets (0 with a gradient when there are none)."""
+    flat = targets.reshape(-1)
+    total = F.cross_entropy(logits.float().reshape(flat.numel(), -1), flat,
+                            ignore_index=IGNORE_INDEX, reduction="sum")  # fmt: skip
+    return total / (flat != IGNORE_INDEX).sum().clamp(min=1)
+
+
+def make_optimizer(model: torch.nn.Module, cfg: LoopConfig, device: torch.device) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices only (not biases, norms)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
+                             fused=device.type == "cuda")  # fmt: skip
+
+
+def plan_steps(cfg: LoopConfig, rows: RowSource, world: int) -> tuple[int, int, int]:
+    """(global rows per step, steps per epoch, total steps) for the configured budget."""
+    per_step = cfg.batch_size * cfg.grad_accum * world
+    plan_len = len(rows.plan(0))
+    per_epoch = plan_len // per_step
+    if per_epoch == 0:
+        raise ValueError(
+            f"one epoch has {plan_len} rows but a step needs {per_step} "
+            "(batch_size x grad_accum x processes); lower them or add data"
+        )
+    if cfg.max_tokens:
+        total = math.ceil(cfg.max_tokens / (per_step * rows.context_length))
+    elif cfg.epochs:
+        total = max(1, round(cfg.epochs * per_epoch))
+    else:
+        raise ValueError("no training budget: set epochs or max_tokens")
+    return per_step, per_epoch, total
+
+
+def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evaluate: Evaluate,
+                 tokenizer: Any, ctx: DistContext, notes: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Train ``model`` on ``rows`` into ``cfg.out``; return the final state.
+
+    A finished run also writes ``model/`` and ``summary.json`` (with ``notes`` added).
+    """
+    run_dir = Path(cfg.out)
+    model.to(ctx.device)  # type: ignore[arg-type]  # transformers types .to() for dtypes only
+    optimizer = make_optimizer(model, cfg, ctx.device)
+    per_step, per_epoch, total_steps = plan_steps(cfg, rows, ctx.world)
+    warmup = int(cfg.warmup_fraction * total_steps)
+    n_sources = len(rows.sources)
+    fresh: dict[str, Any] = {
+        "step": 0, "epoch": 0, "cursor": 0, "tokens_seen": 0, "rows_by_source": [0] * n_sources,
+        "best_val": None, "best_step": None, "best_epoch": None, "bad_evals": 0, "early_stop": None,
+        "stopped": None, "total_steps": total_steps, "world": ctx.world, "config": asdict(cfg),
+        "last_val": None, "loss_window": [0.0, 0],
+    }  # fmt: skip
+    metrics = MetricsLog(run_dir, enabled=cfg.metrics and ctx.is_main)
+    state = _start_or_resume(cfg, run_dir, model, optimizer, ctx, fresh, metrics)
+    ddp: torch.nn.parallel.DistributedDataParallel | None = None
+    if ctx.world > 1:
+        ddp = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
+    wrapped: torch.nn.Module = ddp if ddp is not None else model
+    forward: Callable[..., Any] = torch.compile(wrapped) if cfg.compile else wrapped
+    shape = model.config
+    flops = flops_per_token(sum(p.numel() for p in model.parameters()), shape.num_hidden_layers,
+                            shape.hidden_size, rows.context_length)  # fmt: skip
+    peak = device_peak_tflops(torch.cuda.get_device_name(ctx.device)) if ctx.device.type == "cuda" else None
+    autocast = autocast_context(ctx.device, cfg.precision)
+    bar = tqdm(total=total_steps, initial=state["step"], desc="train", unit="step",
+               disable=not (cfg.progress and ctx.is_main))  # fmt: skip
+    clock, clock_tokens = time.perf_counter(), 0
+    # Train losses summed since the last log record (restored on resume so records match).
+    loss_window = torch.tensor(state["loss_window"][0], dtype=torch.float32, device=ctx.device)
+    loss_count = state["loss_window"][1]
+
+    def save() -> None:
+        state["loss_window"] = [loss_window.item(), loss_count]
+        save_checkpoint(run_dir, state["step"], model, optimizer, state, tokenizer, cfg.keep_checkpoints,
+                        ctx.rank, ctx.world, ctx.barrier, protect=state["best_step"])  # fmt: skip
+
+    while state["step"] < total_steps and not state["early_stop"]:
+        plan, cursor = rows.plan(state["epoch"]), state["cursor"]
+        wrapped.train()
+        step_loss = torch.zeros((), device=ctx.device)
+        for micro in range(cfg.grad_accum):
+            start = cursor + (micro * ctx.world + ctx.rank) * cfg.batch_size
+            inputs, targets = rows.batch(plan[start : start + cfg.batch_size])
+            x = {k: torch.from_numpy(v).to(ctx.device) for k, v in inputs.items()}
+            y = torch.from_numpy(targets).to(ctx.device)
+            sync = ddp.no_sync() if ddp is not None and micro < cfg.grad_accum - 1 else contextlib.nullcontext()
+            with sync:
+                with autocast:
+                    loss = token_loss(forward(**x).logits, y)
+                (loss / cfg.grad_accum).backward()
+            step_loss += loss.detach() / cfg.grad_accum
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        lr = learning_rate(state["step"], total_steps, cfg.lr, warmup, cfg.min_lr_ratio, cfg.decay)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        counts = np.bincount(rows.row_sources(plan[cursor : cursor + per_step]), minlength=n_sources)
+        state["rows_by_source"] = [a + int(b) for a, b in zip(state["rows_by_source"], counts, strict=True)]
+        state["step"] += 1
+        state["cursor"] += per_step
+        state["tokens_seen"] += per_step * rows.context_length
+        clock_tokens += per_step * rows.context_length
+        loss_window += step_loss
+        loss_count += 1
+        epoch_done = state["cursor"] == per_epoch * per_step
+        if epoch_done:
+            state["epoch"] += 1
+            state["cursor"] = 0
+        epoch_float = state["epoch"] + state["cursor"] / (per_epoch * per_step)
+        bar.update(1)
+        last = state["step"] == total_steps
+        if state["step"] % cfg.log_interval == 0 or epoch_done or last:
+            mean_loss = ctx.all_reduce_sum(loss_window.clone()).item() / (loss_count * ctx.world)
+            elapsed = time.perf_counter() - clock
+            tps = clock_tokens / elapsed if elapsed > 0 else 0.0
+            record = {"type": "train", "step": state["step"], "epoch": epoch_float, "loss": mean_loss,
+                      "lr": lr, "tokens_seen": state["tokens_seen"], "tokens_per_s": tps,
+                      "gflops_per_s": flops * tps / 1e9}  # fmt: skip
+            if peak:
+                record["mfu"] = flops * tps / ctx.world / (peak * 1e12)
+            metrics.write(record)
+            bar.set_postfix(loss=f"{mean_loss:.4f}", lr=f"{lr:.2e}", tok_s=f"{tps:,.0f}")
+            loss_window, loss_count = torch.zeros((), device=ctx.device), 0
+            clock, clock_tokens = time.perf_counter(), 0
+        improved = False
+        if epoch_done or last or (cfg.eval_interval and state["step"] % cfg.eval_interval == 0):
+            result = evaluate(model)
+            _update_early_stop(state, result["loss"], epoch_float, cfg.patience)
+            improved = state["best_step"] == state["step"]
+            metrics.write({"type": "val", "step": state["step"], "epoch": epoch_float,
+                           "tokens_seen": state["tokens_seen"], "epoch_end": epoch_done, **result})  # fmt: skip
+            if state["early_stop"]:
+                metrics.write({"type": "early_stop", "tokens_seen": state["tokens_seen"], **state["early_stop"]})
+        stop_here = cfg.stop_at_step is not None and state["step"] >= cfg.stop_at_step and not last
+        interval = cfg.checkpoint_interval and state["step"] % cfg.checkpoint_interval == 0
+        if epoch_done or last or interval or stop_here or improved or state["early_stop"]:
+            save()
+            clock, clock_tokens = time.perf_counter(), 0
+        if stop_here:
+            state["stopped"] = f"stop_at_step {cfg.stop_at_step}"
+            break
+    bar.close()
+    if not state["stopped"] and ctx.is_main:
+        exported = state["step"]
+        if state["early_stop"]:  # training stopped because validation turned: ship the best weights
+            exported = state["best_step"]
+            load_weights(run_dir / CHECKPOINTS_DIR / checkpoint_name(exported), model)
+        export_model(run_dir / "model", model, tokenizer)
+        write_summary(run_dir, state, rows, {**(notes or {}), "exported_step": exported})
+    ctx.barrier()
+    return state
+
+
+def _start_or_resume(cfg: LoopConfig, run_dir: Path, model: PreTrainedModel, optimizer: torch.optim.Optimizer,
+                     ctx: DistContext, fresh: dict[str, Any], metrics: MetricsLog) -> dict[str, Any]:  # fmt: skip
+    """The state to continue from: the newest checkpoint's (restoring model, optimizer, RNG) or ``fresh``."""
+    checkpoints = list_checkpoints(run_dir)
+    if checkpoints and not cfg.resume:  # --no-resume: start over, discarding this run's checkpoints
+        if ctx.is_main:
+            shutil.rmtree(run_dir / CHECKPOINTS_DIR)
+        ctx.barrier()
+        checkpoints = []
+    if not checkpoints:
+        if ctx.is_main and metrics.path.exists():
+            metrics.path.unlink()
+        return fresh
+    state = load_checkpoint(checkpoints[-1], model, optimizer, ctx.rank)
+    changed = [k for k in _RESUME_KEYS if state["config"].get(k) != getattr(cfg, k)]
+    if changed or state["world"] != ctx.world:
+        what = ", ".join(changed) if changed else f"world size {state['world']} -> {ctx.world}"
+        raise ValueError(f"{run_dir}: its checkpoints were made with different {what}; "
+                         "use a new --out or --no-resume")  # fmt: skip
+    state["stopped"] = None
+    metrics.truncate_after(state["step"])
+    return state
+
+
+def _update_early_stop(state: dict[str, Any], loss: float, epoch: float, patience: int) -> None:
+    """Track the best validation loss; record where patience ran out."""
+    state["last_val"] = loss
+    if state["best_val"] is None or loss < state["best_val"]:
+        state.update(best_val=loss, best_step=state["step"], best_epoch=epoch, bad_evals=0)
+        return
+    state["bad_evals"] += 1
+    if patience and state["bad_evals"] >= patience:
+        state["early_stop"] = {"epoch": epoch, "completed_epochs": state["epoch"], "step": state["step"],
+                               "best_val": state["best_val"], "best_step": state["best_step"],
+                               "best_epoch": state["best_epoch"]}  # fmt: skip

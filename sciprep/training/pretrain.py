@@ -1,0 +1,101 @@
+"""``sciprep train pretrain``: a preset model trained on a packed directory.
+
+Validation uses the packed ``val`` stream (documents held out by
+:func:`sciprep.corpus.splits.is_validation`), tiled into context windows in order
+(plus a final shorter window), and reports the loss overall and per modality.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from sciprep.training.config import PretrainConfig
+from sciprep.training.distributed import DistContext, init_distributed
+from sciprep.training.loop import IGNORE_INDEX, autocast_context, run_training
+from sciprep.training.modality import MODALITIES, token_modalities
+from sciprep.training.packing import load_packed_meta
+from sciprep.training.presets import build_model, model_config
+from sciprep.training.token_files import open_tokens
+from sciprep.training.windows import WindowPlanner
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
+
+class ValidationSet:
+    """The held-out token stream cut into windows, with each target token's modality."""
+
+    def __init__(self, tokens_path: Path, context_length: int, max_windows: int | None) -> None:
+        self.tokens = np.asarray(open_tokens(tokens_path), dtype=np.int64)
+        self.modality = token_modalities(self.tokens)
+        n = len(self.tokens)
+        starts = list(range(0, max(0, n - 1), context_length))
+        self.segments = [(s, min(context_length, n - 1 - s)) for s in starts]
+        if max_windows is not None and len(self.segments) > max_windows:
+            pick = np.linspace(0, len(self.segments) - 1, max_windows).round().astype(int)
+            self.segments = [self.segments[i] for i in pick]
+        if not self.segments:
+            raise ValueError(f"{tokens_path}: the validation split is empty; pack with a larger "
+                             "--val-fraction or a bigger corpus")  # fmt: skip
+
+    @torch.no_grad()
+    def evaluate(self, model: torch.nn.Module, ctx: DistContext, batch_size: int, precision: str) -> dict[str, float]:
+        """Mean loss over all validation targets, and per modality (``loss_math`` ...)."""
+        model.eval()
+        sums = torch.zeros(len(MODALITIES), dtype=torch.float64)
+        counts = torch.zeros(len(MODALITIES), dtype=torch.float64)
+        mine = self.segments[ctx.rank :: ctx.world]
+        by_length: dict[int, list[int]] = {}
+        for start, length in mine:
+            by_length.setdefault(length, []).append(start)
+        for length, starts in sorted(by_length.items()):
+            for i in range(0, len(starts), batch_size):
+                chunk = starts[i : i + batch_size]
+                idx = np.asarray(chunk)[:, None] + np.arange(length + 1)[None, :]
+                window = torch.from_numpy(self.tokens[idx]).to(ctx.device)
+                with autocast_context(ctx.device, precision):
+                    logits = model(input_ids=window[:, :-1]).logits
+                losses = torch.nn.functional.cross_entropy(
+                    logits.float().reshape(-1, logits.shape[-1]), window[:, 1:].reshape(-1),
+                    ignore_index=IGNORE_INDEX, reduction="none").double().cpu()  # fmt: skip
+                kinds = torch.from_numpy(self.modality[idx[:, 1:]].reshape(-1).astype(np.int64))
+                sums += torch.bincount(kinds, weights=losses, minlength=len(MODALITIES))
+                counts += torch.bincount(kinds, minlength=len(MODALITIES)).double()
+        totals = ctx.all_reduce_sum(torch.stack([sums, counts]).to(ctx.device)).cpu()
+        sums, counts = totals[0], totals[1]
+        result = {"loss": float(sums.sum() / counts.sum())}
+        for k, name in enumerate(MODALITIES):
+            result[f"tokens_{name}"] = int(counts[k])
+            if counts[k] > 0:
+                result[f"loss_{name}"] = float(sums[k] / counts[k])
+        return result
+
+
+def pretrain(cfg: PretrainConfig) -> dict[str, Any]:
+    """Run (or resume) pretraining as configured; return the final trainer state."""
+    from sciprep.tokenize import SciTokenizer
+
+    if not cfg.data:
+        raise ValueError("no packed data: give --data PACKED_DIR or `data:` in the config")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    meta = load_packed_meta(cfg.data)
+    ctx = init_distributed(cfg.device)
+    tokenizer = SciTokenizer.load(Path(cfg.data) / "tokenizer")
+    train_sources = meta["splits"]["train"]["sources"]
+    weights = {k: v for k, v in meta.get("source_weights", {}).items() if k in train_sources}
+    weights.update(cfg.source_weights)
+    rows = WindowPlanner(cfg.data, cfg.context_length, cfg.seed, weights, cfg.prompt_ratio)
+    val = ValidationSet(Path(cfg.data) / "val.tokens", cfg.context_length, cfg.eval_windows)
+    model = build_model(model_config(cfg.preset, meta["vocab_size"], cfg.context_length, cfg.dropout), cfg.seed)
+    # Dropout must differ across ranks but be reproducible: seed each rank's generator.
+    torch.manual_seed(cfg.seed * 1000 + ctx.rank + 1)
+
+    def evaluate(m: PreTrainedModel) -> dict[str, float]:
+        return val.evaluate(m, ctx, cfg.batch_size, cfg.precision)
+
+    return run_training(cfg, model, rows, evaluate, tokenizer, ctx)

@@ -1,0 +1,118 @@
+"""``sciprep train tune``: supervised tuning on prompt records, from a pretrained model.
+
+Loss is on answer tokens only (see :mod:`sciprep.training.sft_data`). Evaluation
+runs on the held-out prompt records: the answer-token loss (each example alone, no
+packing neighbours) and exact match of the greedy answer, compared after decoding
+and stripping whitespace.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from sciprep.tokenize.specials import EOS, PAD, SPECIAL_IDS
+from sciprep.training.config import TuneConfig
+from sciprep.training.distributed import DistContext, init_distributed
+from sciprep.training.loop import IGNORE_INDEX, autocast_context, run_training
+from sciprep.training.sft_data import Example, ExampleRows, load_prompt_examples
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
+
+def resolve_model_dir(path: str | os.PathLike[str]) -> Path:
+    """A model directory from a model dir, a checkpoint dir or a run dir."""
+    root = Path(path)
+    for candidate in (root, root / "model"):
+        if (candidate / "config.json").exists() and (candidate / "model.safetensors").exists():
+            return candidate
+    raise FileNotFoundError(
+        f"{path}: no config.json + model.safetensors here or in {root / 'model'}; pass a run "
+        "directory, its model/ or one of its checkpoints/step-* directories"
+    )
+
+
+@torch.no_grad()
+def evaluate_examples(model: PreTrainedModel, tokenizer: Any, examples: list[Example], ctx: DistContext,
+                      batch_size: int, max_new_tokens: int, precision: str) -> dict[str, float]:  # fmt: skip
+    """Answer-token loss and greedy exact match over ``examples`` (sliced across ranks)."""
+    model.eval()
+    mine = examples[ctx.rank :: ctx.world]
+    totals = torch.zeros(4, dtype=torch.float64)  # loss sum, answer tokens, exact, examples
+    limit = model.config.max_position_embeddings
+    for i in range(0, len(mine), batch_size):
+        chunk = mine[i : i + batch_size]
+        width = max(len(e.tokens) for e in chunk)
+        ids = torch.full((len(chunk), width), SPECIAL_IDS[PAD], dtype=torch.long)
+        labels = torch.full((len(chunk), width), IGNORE_INDEX, dtype=torch.long)
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        for row, e in enumerate(chunk):
+            ids[row, : len(e.tokens)] = torch.tensor(e.tokens)
+            labels[row, : len(e.tokens)] = torch.tensor(e.labels)
+            mask[row, : len(e.tokens)] = 1
+        with autocast_context(ctx.device, precision):
+            logits = model(input_ids=ids.to(ctx.device), attention_mask=mask.to(ctx.device)).logits
+        targets = labels[:, 1:].to(ctx.device)
+        losses = torch.nn.functional.cross_entropy(
+            logits[:, :-1].float().reshape(-1, logits.shape[-1]), targets.reshape(-1),
+            ignore_index=IGNORE_INDEX, reduction="sum")  # fmt: skip
+        totals[0] += losses.item()
+        totals[1] += (targets != IGNORE_INDEX).sum().item()
+        prompt_width = max(len(e.prompt) for e in chunk)
+        prompts = torch.full((len(chunk), prompt_width), SPECIAL_IDS[PAD], dtype=torch.long)
+        prompt_mask = torch.zeros_like(prompts)
+        for row, e in enumerate(chunk):  # left padding, so every answer starts at the same column
+            prompts[row, prompt_width - len(e.prompt) :] = torch.tensor(e.prompt)
+            prompt_mask[row, prompt_width - len(e.prompt) :] = 1
+        new_tokens = max(1, min(max_new_tokens, limit - prompt_width))
+        with autocast_context(ctx.device, precision):
+            generated = model.generate(  # type: ignore[operator]  # GenerationMixin stub
+                input_ids=prompts.to(ctx.device), attention_mask=prompt_mask.to(ctx.device),
+                max_new_tokens=new_tokens, do_sample=False, eos_token_id=SPECIAL_IDS[EOS],
+                pad_token_id=SPECIAL_IDS[PAD])  # fmt: skip
+        for row, e in enumerate(chunk):
+            answer = generated[row, prompt_width:].tolist()
+            if SPECIAL_IDS[EOS] in answer:
+                answer = answer[: answer.index(SPECIAL_IDS[EOS])]
+            totals[2] += float(tokenizer.decode(answer).strip() == tokenizer.decode(e.answer).strip())
+        totals[3] += len(chunk)
+    totals = ctx.all_reduce_sum(totals.to(ctx.device)).cpu()
+    loss, answer_tokens, exact, count = totals.tolist()
+    return {"loss": loss / max(answer_tokens, 1.0), "exact_match": exact / max(count, 1.0), "examples": int(count)}
+
+
+def tune(cfg: TuneConfig) -> dict[str, Any]:
+    """Run (or resume) supervised tuning as configured; return the final trainer state."""
+    from transformers import AutoModelForCausalLM
+
+    from sciprep.tokenize import SciTokenizer
+
+    if not cfg.data or not cfg.init:
+        raise ValueError("tuning needs --data CORPUS_DIR (with prompt records) and --from MODEL_DIR")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    ctx = init_distributed(cfg.device)
+    model_dir = resolve_model_dir(cfg.init)
+    tokenizer = SciTokenizer.load(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    if cfg.context_length > model.config.max_position_embeddings:
+        raise ValueError(f"context_length {cfg.context_length} exceeds the model's "
+                         f"{model.config.max_position_embeddings} positions")  # fmt: skip
+    splits = load_prompt_examples(cfg.data, tokenizer, cfg.context_length + 1, cfg.val_fraction, cfg.split_seed)
+    if not splits.train or not splits.test:
+        raise ValueError(f"{cfg.data}: need prompt records in both splits (train {len(splits.train)}, "
+                         f"held out {len(splits.test)})")  # fmt: skip
+    rows = ExampleRows(splits.train, cfg.context_length, cfg.seed)
+    held_out = splits.test[: cfg.eval_examples] if cfg.eval_examples else splits.test
+    torch.manual_seed(cfg.seed * 1000 + ctx.rank + 1)
+
+    def evaluate(m: PreTrainedModel) -> dict[str, float]:
+        return evaluate_examples(m, tokenizer, held_out, ctx, cfg.batch_size, cfg.max_new_tokens, cfg.precision)
+
+    notes = {"train_examples": len(splits.train), "held_out_examples": len(splits.test),
+             "evaluated_examples": len(held_out), "skipped_examples": splits.skipped}  # fmt: skip
+    return run_training(cfg, model, rows, evaluate, tokenizer, ctx, notes)

@@ -1,0 +1,41 @@
+"""Configuration: YAML keys and flags are the same settings; flags win."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from sciprep.training import PretrainConfig, TuneConfig, load_config
+from sciprep.training.config import add_config_flags, flags_from_namespace
+
+
+def _flags(cls: type, argv: list[str]) -> dict[str, object]:
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser, cls)
+    return flags_from_namespace(parser.parse_args(argv))
+
+
+def test_flags_override_yaml_which_overrides_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("data: packed\nout: run\nepochs: 4\nlr: 0.002\nsource_weights: {arxiv: 2}\n")
+    cfg = load_config(PretrainConfig, path, _flags(PretrainConfig, ["--epochs", "2", "--no-progress"]))
+    assert (cfg.epochs, cfg.lr, cfg.progress, cfg.source_weights) == (2.0, 0.002, False, {"arxiv": 2.0})
+    assert cfg.batch_size == PretrainConfig().batch_size
+
+
+def test_every_key_is_also_a_flag() -> None:
+    flags = _flags(PretrainConfig, ["--out", "r", "--source-weights", "arxiv=2,pubmed=0.5", "--eval-windows", "8"])
+    assert flags == {"out": "r", "source_weights": {"arxiv": 2.0, "pubmed": 0.5}, "eval_windows": 8}
+    assert _flags(TuneConfig, ["--from", "runs/a"]) == {"init": "runs/a"}
+
+
+def test_unknown_or_mistyped_keys_name_the_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("out: run\nepoch: 3\n")
+    with pytest.raises(ValueError, match=r"bad\.yaml.*'epoch'"):
+        load_config(PretrainConfig, path, {})
+    path.write_text("out: run\nbatch_size: many\n")
+    with pytest.raises(ValueError, match="batch_size"):
+        load_config(PretrainConfig, path, {})
