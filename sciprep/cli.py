@@ -27,6 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Scientific sources -> clean corpus -> tokenizer -> science LM -> grounded answers.",
     )
     parser.add_argument("--version", action="version", version=f"sciprep {__version__}")
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        help="on an input error, show the full traceback instead of one line",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (corpus_cli, cleaning_cli, tokenize_cli, training_cli, query_cli, demo):
         module.register(sub)
@@ -38,7 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (FileNotFoundError, ValueError) as err:
-        # User-facing input problems: one clear line, no traceback.
+        # The library's contract: bad input (a missing file, a malformed recipe or config,
+        # an unknown name) raises one of these with a message naming the culprit, so the
+        # user gets that one line. Anything else is a bug and keeps its traceback;
+        # --traceback shows it for these too.
+        if args.traceback:
+            raise
         print(f"sciprep: error: {err}", file=sys.stderr)
         return 2
 

@@ -275,10 +275,6 @@ class MinHasher:
         acc += np.minimum(remaining, n).astype(np.uint64)
         return _mix64(acc[take]), offsets
 
-    def shingle_hashes(self, text: str) -> np.ndarray:
-        """64-bit hashes of the word n-grams of ``text``, in order, with repeats."""
-        return self._shingles([text])[0]
-
     def sketch(self, texts: Sequence[str]) -> Sketch:
         """Signatures and shingle sets of ``texts`` (any number; an empty text is allowed)."""
         parts = [self._sketch_batch(batch) for batch in self._batches(texts)]

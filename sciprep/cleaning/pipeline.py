@@ -50,6 +50,7 @@ from sciprep.corpus.shards import (
     list_shards,
     write_rejects,
 )
+from sciprep.corpus.shards import read_rejects as read_input_rejects
 
 REPORT_FILE = "report.json"
 _RUN_FILE = Path("work") / "run.json"
@@ -139,7 +140,9 @@ class Pipeline:
 
         check_conservation(total, f"cleaning {in_dir} -> {out_dir}")
         report = build_report(self.describe(), total, stems)
-        write_rejects(out_dir / REJECTS_FILE, rejects)
+        # The input's own rejects (the corpus stage's) travel on, so the rejects file beside
+        # the documents a later stage reads is complete, as the manifest's counts say.
+        write_rejects(out_dir / REJECTS_FILE, [*read_input_rejects(in_dir / REJECTS_FILE), *rejects])
         write_json_atomic(out_dir / REPORT_FILE, report)
         write_json_atomic(out_dir / MANIFEST_FILE, build_manifest(in_dir, report))
         if log is not None:

@@ -30,8 +30,12 @@ CITE = re.compile(
 )
 
 
-def render_ref(entry: BibEntry) -> str:
-    """Galactica's reference markup for one entry (a space after ``[START_REF]``)."""
+def render_ref(entry: BibEntry | tuple[str, str]) -> str:
+    """Galactica's reference markup for one entry (a space after ``[START_REF]``).
+
+    A plain ``(title, surname)`` tuple is accepted as well as a :class:`BibEntry`.
+    """
+    entry = BibEntry(*entry)
     title = " ".join(entry.title.split())
     surname = " ".join(entry.surname.split())
     body = f"{title}, {surname}" if surname else title

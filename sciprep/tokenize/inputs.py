@@ -6,23 +6,33 @@
 * a directory holding ``shards/*.parquet`` (a sciprep corpus): all its shards;
 * anything else: the whole file as one UTF-8 document.
 
+Compressed files (gzip, recognised by their magic bytes) are read transparently, and
+every file is bounded to :data:`MAX_TEXT_FILE_BYTES` after decompression.
+
 A malformed record is an error naming the file and line, since a tokenizer trained on a
 silently truncated corpus is worse than none. Empty texts are skipped.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from sciprep.corpus.readers.sourcefile import READ_ERRORS, describe_error, open_text, read_bounded
 
 MAX_TEXT_FILE_BYTES = 1 << 30
 
 
 def _jsonl(path: Path, field: str) -> Iterator[str]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
+    try:
+        yield from _jsonl_records(path, field)
+    except READ_ERRORS as err:
+        raise ValueError(f"{path}: {describe_error(err)}") from None
+
+
+def _jsonl_records(path: Path, field: str) -> Iterator[str]:
+    with open_text(path, MAX_TEXT_FILE_BYTES) as fh:
         for line_no, line in enumerate(fh, 1):
             if not line.strip():
                 continue
@@ -54,15 +64,10 @@ def _parquet(path: Path, field: str) -> Iterator[str]:
 
 
 def _plain(path: Path) -> Iterator[str]:
-    size = path.stat().st_size
-    if size > MAX_TEXT_FILE_BYTES:
-        raise ValueError(
-            f"{path}: {size} bytes is over the {MAX_TEXT_FILE_BYTES}-byte limit for one text file"
-        )
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise ValueError(f"{path}: not UTF-8 text (byte {err.start})") from None
+        text = read_bounded(path, MAX_TEXT_FILE_BYTES).decode("utf-8")
+    except READ_ERRORS as err:
+        raise ValueError(f"{path}: {describe_error(err)}") from None
     if text:
         yield text
 

@@ -20,7 +20,7 @@ from sciprep.cleaning import (
 from sciprep.cleaning.steps import build_step
 from sciprep.cleaning.steps.base import Remove, Step, StepParams, register_step
 from sciprep.corpus.document import DOCUMENT_SCHEMA, Document, Metadata
-from sciprep.corpus.shards import iter_documents, read_rejects
+from sciprep.corpus.shards import Reject, iter_documents, read_rejects, write_rejects
 from tests.cleaning.conftest import MakeCorpus, prose
 
 
@@ -245,6 +245,15 @@ def test_manifest_carries_source_weights_and_cleaned_counts(make_corpus: MakeCor
     )
     assert out["sources"]["gone"]["documents"] == 0 and out["sources"]["gone"]["weight"] == 0.5
     assert out["format"] == "sciprep-corpus/1" and out["totals"]["documents"] == 7
+
+
+def test_rejects_of_the_input_corpus_travel_to_the_output(make_corpus: MakeCorpus, tmp_path: Path) -> None:
+    src = make_corpus(_fixture_shards())
+    upstream = Reject("arxiv", "broken.tar.gz", "archive", "corrupt or truncated archive")
+    write_rejects(src / "rejects.parquet", [upstream])
+    default_pipeline().run(src, tmp_path / "out", progress=False)
+    carried = read_rejects(tmp_path / "out" / "rejects.parquet")
+    assert carried[0] == upstream and len(carried) >= 1
 
 
 def test_a_failing_step_names_itself_and_the_document(make_corpus: MakeCorpus, tmp_path: Path) -> None:

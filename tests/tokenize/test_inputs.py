@@ -54,5 +54,18 @@ def test_missing_file_and_non_corpus_directory_are_errors(tmp_path: Path) -> Non
 
 def test_binary_text_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "x.bin").write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(ValueError, match="not UTF-8"):
+    with pytest.raises(ValueError, match="not valid UTF-8"):
         list(iter_texts([tmp_path / "x.bin"]))
+
+
+def test_gzipped_plain_text_is_decompressed(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt.gz"
+    path.write_bytes(gzip.compress("E = mc^2 in prose.".encode()))
+    assert list(iter_texts([path])) == ["E = mc^2 in prose."]
+
+
+def test_truncated_gzip_jsonl_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "docs.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"text": "a"}\n' * 1000)[:40])
+    with pytest.raises(ValueError, match="docs.jsonl.gz"):
+        list(iter_texts([path]))

@@ -83,3 +83,8 @@ def test_wrap_of_real_arxiv_text_is_idempotent_and_lossless(shared_data: Path) -
         once = wrap(text)
         assert wrap(once) == once
         assert _TAGS.sub("", once) == _TAGS.sub("", text)
+
+
+def test_bibliography_of_plain_title_surname_tuples_is_accepted() -> None:
+    text = wrap(r"Shown in \cite{a}.", bibliography={"a": ("Title A", "Smith")})
+    assert text == "Shown in [START_REF] Title A, Smith[END_REF]."
