@@ -77,7 +77,9 @@ _PROSE = (
 PROSE = rf"{_TAG}|{_PROSE}"
 PROSE_ATOM_AWARE = rf"{_TAG}|{_ATOM_PIECE}|{_PROSE}"
 
-_SMILES_ATOM_RE = re.compile(r"\[[^\[\]]+\]|Br|Cl|%\d\d|.", re.S)
+#: One SMILES atom piece (Python ``re`` with DOTALL): the rule of :data:`SMILES_ATOMS`.
+SMILES_ATOM_PIECE = r"\[[^\[\]]+\]|Br|Cl|%\d\d|."
+_SMILES_ATOM_RE = re.compile(SMILES_ATOM_PIECE, re.S)
 
 SMILES_MODES = ("char", "atom")
 

@@ -28,6 +28,7 @@ from sciprep.tokenize.pretokenize import (
     smiles_atoms,
 )
 from sciprep.tokenize.sampling import sample_texts
+from sciprep.tokenize.span_encode import SpanEncoder
 from sciprep.tokenize.specials import BOS, EOS, PAD, SPECIAL_IDS, SPECIAL_TOKENS, UNK
 
 TOKENIZER_FILE = "tokenizer.json"
@@ -112,6 +113,8 @@ class SciTokenizer:
         self.smiles = smiles
         self._tok: Tokenizer | None = None
         self._meta: dict[str, Any] = {}
+        self._span_encoder: SpanEncoder | None = None
+        self._span_encoder_of: Tokenizer | None = None
 
     # -- training -------------------------------------------------------------------------
 
@@ -173,12 +176,21 @@ class SciTokenizer:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text`` (no ``<s>``/``</s>`` added)."""
-        return self.backend.encode(text, add_special_tokens=False).ids
+        return self.encode_batch([text])[0]
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids of many texts at once (parallel, no offsets computed)."""
-        encodings = self.backend.encode_batch_fast(list(texts), add_special_tokens=False)
-        return [e.ids for e in encodings]
+        """Token ids of many texts at once (parallel, no offsets computed).
+
+        The ids are those of :attr:`backend` (and so of ``tokenizer.json``); the span
+        rules run in Python where that is faster (:mod:`~sciprep.tokenize.span_encode`).
+        """
+        backend = self.backend
+        if self._span_encoder_of is not backend:
+            self._span_encoder = SpanEncoder.for_backend(backend, self.smiles)
+            self._span_encoder_of = backend
+        if self._span_encoder is not None:
+            return self._span_encoder.encode_batch(list(texts), backend)
+        return [e.ids for e in backend.encode_batch_fast(list(texts), add_special_tokens=False)]
 
     def tokens(self, text: str) -> list[str]:
         """The text of each token of ``text`` (one string per id, bytes joined as UTF-8)."""

@@ -35,6 +35,12 @@ def tiny_tokenizer() -> SciTokenizer:
 
 
 @pytest.fixture(scope="session")
+def tiny_atom_tokenizer() -> SciTokenizer:
+    """A 600-id tokenizer in atom SMILES mode trained on the same inline text."""
+    return SciTokenizer(smiles="atom").train(_inline_corpus(), vocab_size=600, seed=0)
+
+
+@pytest.fixture(scope="session")
 def real_corpus(shared_data: Path) -> list[str]:
     """Wrapped arXiv paragraphs with their formulas, a third with a real SMILES, protein or DNA."""
     rng = random.Random(1)
