@@ -64,16 +64,30 @@ def _training_pre_tokenizer(smiles: str) -> pre.PreTokenizer:
     )
 
 
+#: Atom tokens every atom-level vocabulary holds (budget permitting), seen in the sample or
+#: not: the two-letter organic atoms, two-digit ring closures and the bracket atoms that
+#: dominate ChEMBL/PubChem, so an unseen ``%10`` or ``[C@@H]`` is still one token.
+BASE_ATOMS: tuple[str, ...] = (
+    "Cl", "Br",
+    "[C@@H]", "[C@H]", "[C@@]", "[C@]", "[nH]", "[N+]", "[O-]", "[N-]", "[n+]", "[NH+]",
+    "[NH2+]", "[NH3+]", "[S@]", "[S@@]", "[P@]", "[P@@]", "[Si]", "[Se]", "[se]", "[H]",
+    "[2H]", "[13C]", "[Na+]", "[K+]", "[Li+]", "[Cl-]", "[Br-]", "[I-]", "[OH-]", "[B-]",
+    "[Mg+2]", "[Ca+2]", "[Zn+2]", "[Fe+2]", "[Fe+3]", "[Cu+2]", "[Pt]", "[Al]",
+    *(f"%{n}" for n in range(10, 100)),
+)  # fmt: skip
+
+
 def _atom_vocabulary(sample: Sequence[str], budget: int) -> list[str]:
-    """Multi-character SMILES atoms (``Cl``, ``[C@@H]``, ``%10``) seen at least twice."""
-    counts: Counter[str] = Counter({"Cl": 2, "Br": 2})
+    """Multi-character SMILES atoms: those seen at least twice in the sample (most
+    frequent first), then :data:`BASE_ATOMS`, up to ``budget`` tokens."""
+    counts: Counter[str] = Counter()
     for text in sample:
         if "SMILES]" not in text:
             continue
         for m in _SMILES_SPAN.finditer(text):
             counts.update(p for p in smiles_atoms(m.group(2)) if len(p) > 1 and _PRINTABLE_ASCII.fullmatch(p))
     frequent = sorted((a for a, c in counts.items() if c >= 2), key=lambda a: (-counts[a], a))
-    return frequent[:budget]
+    return list(dict.fromkeys([*frequent, *BASE_ATOMS]))[:budget]
 
 
 def _finish(tok: Tokenizer, smiles: str, extra_tokens: Sequence[str]) -> Tokenizer:

@@ -201,3 +201,10 @@ def test_load_refuses_a_tokenizer_with_other_special_ids(tmp_path: Path) -> None
     Tokenizer(models.BPE(vocab={"a": 0, "<s>": 1}, merges=[])).save(str(tmp_path / "tokenizer.json"))
     with pytest.raises(ValueError, match="special token <s> has id 1, expected 0"):
         SciTokenizer.load(tmp_path)
+
+
+def test_atom_level_vocabulary_holds_ring_closures_and_bracket_atoms_never_seen() -> None:
+    corpus = [wrap(f"Compound {s} was made.") for s in ["CCO", "CCN", "c1ccccc1O"] * 20]
+    tok = SciTokenizer(smiles="atom").train(corpus, vocab_size=2400)
+    ids = tok.encode("[START_SMILES]C%10CC[Se]C%10[END_SMILES]")
+    assert [tok.decode([i]) for i in ids[1:-1]] == ["C", "%10", "C", "C", "[Se]", "C", "%10"]
