@@ -12,7 +12,7 @@ when this package is imported.
 
 from sciprep.corpus.build import bind_reader, build_corpus
 from sciprep.corpus.document import DOCUMENT_SCHEMA, Document, Metadata, Reference, stable_id
-from sciprep.corpus.inputs import detect_input_reader, expand_paths
+from sciprep.corpus.inputs import detect_input_reader, expand_paths, input_problem
 from sciprep.corpus.modality import MODALITIES, modality_chars, segments
 from sciprep.corpus.prompts import read_prompts, template_fields
 from sciprep.corpus.readers import detect_reader, get_reader, register_reader
@@ -49,6 +49,7 @@ __all__ = [
     "detect_input_reader",
     "detect_reader",
     "expand_paths",
+    "input_problem",
     "format_stats",
     "get_reader",
     "is_validation",

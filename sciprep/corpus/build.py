@@ -14,6 +14,10 @@ manifest. Resume: a source whose completion marker matches its current fingerpri
 (recipe entry + input names, sizes and mtimes) is not read again; a source interrupted
 mid-way reuses the shards it had finished (shards are written atomically). A marker is
 written only after the source's shards and rejects are on disk.
+
+Safety: ``out_dir`` must be new, empty, or an earlier build's output (it has ``.progress/``);
+a build deletes only shard files an earlier build recorded (or, for a source it had
+started, would have written), never other files it finds in the folder.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from sciprep import __version__
 from sciprep.atomicio import write_json_atomic, write_text_atomic
 from sciprep.corpus import prompts as _prompts  # noqa: F401  registers the ``prompts`` reader
 from sciprep.corpus.document import Document
-from sciprep.corpus.inputs import detect_input_reader, display_path, expand_paths
+from sciprep.corpus.inputs import detect_input_reader, display_path, expand_paths, input_problem
 from sciprep.corpus.modality import MODALITIES, modality_chars
 from sciprep.corpus.readers import ReaderOutput, get_reader
 from sciprep.corpus.recipe import Recipe, SourceSpec
@@ -121,20 +125,38 @@ def _fingerprint(spec: SourceSpec, inputs: list[Path], base_dir: Path, recipe: R
 
 
 def _input_signature(path: Path, base_dir: Path) -> list[Any]:
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    return [[display_path(f, base_dir), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+    """Name, size and mtime of every file of an input (links not followed)."""
+    files = [path]
+    if path.suffix.lower() in (".tex", ".ltx") and path.is_file():
+        # a lone .tex is read with the bibliography beside it (latex.archive)
+        files += sorted(path.parent.glob("*.bib")) + [p for p in [path.with_suffix(".bbl")] if p.exists()]
+    elif path.is_dir() and not path.is_symlink():
+        files = sorted(
+            Path(dirpath) / name
+            for dirpath, _dirs, names in os.walk(path, followlinks=False)
+            for name in names
+        )
+    signature: list[Any] = []
+    for file in files:
+        try:
+            info = file.lstat()
+        except OSError:
+            signature.append([display_path(file, base_dir), None, None])
+            continue
+        signature.append([display_path(file, base_dir), info.st_size, info.st_mtime_ns])
+    return signature
 
 
 def _shard_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(name)}-\d{{5}}\.parquet$")
 
 
-def _remove_shards(shard_dir: Path, name: str) -> None:
+def _remove_shards(shard_dir: Path, name: str, previous: set[str]) -> None:
+    """Delete the shards of source ``name`` that an earlier build wrote (``previous``)."""
     pattern = _shard_pattern(name)
-    if shard_dir.is_dir():
-        for path in shard_dir.iterdir():
-            if pattern.match(path.name):
-                path.unlink()
+    for shard in sorted(previous):
+        if pattern.match(shard):
+            (shard_dir / shard).unlink(missing_ok=True)
 
 
 def _prepare(doc: Document, spec: SourceSpec) -> Document:
@@ -150,6 +172,21 @@ def _reader_for(spec: SourceSpec, path: Path) -> str | None:
     return spec.reader or detect_input_reader(path)
 
 
+def _guarded(items: ReaderOutput, source: str, path: Path) -> ReaderOutput:
+    """A reader's output, ending in a reject when reading the file fails part-way (the file
+    vanished, became unreadable, or a link in its path broke); output errors still raise."""
+    iterator = iter(items)
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except OSError as err:
+            yield Reject(source, str(path), "file", f"reading stopped: {err}")
+            return
+        yield item
+
+
 def _run_source(
     spec: SourceSpec, recipe: Recipe, out: Path, inputs: list[Path], progress: bool
 ) -> tuple[dict[str, Any], list[Reject]]:
@@ -162,6 +199,11 @@ def _run_source(
         for path in inputs:
             file = display_path(path, recipe.base_dir)
             tally.files[file] = {"documents": 0, "rejected": 0, "reader": None}
+            problem = input_problem(path)
+            if problem is not None:
+                rejects.append(Reject(spec.name, file, "file", problem))
+                tally.add_reject(file)
+                continue
             reader_name = _reader_for(spec, path)
             if reader_name is None:
                 rejects.append(
@@ -173,7 +215,7 @@ def _run_source(
             if reader_name not in bound:
                 bound[reader_name] = bind_reader(reader_name, spec.options, spec.name)
             bar.set_postfix_str(file[-40:])
-            for item in bound[reader_name](path, spec.name):
+            for item in _guarded(bound[reader_name](path, spec.name), spec.name, path):
                 if isinstance(item, Reject):
                     rejects.append(
                         replace(item, source=spec.name, file=item.file.replace(str(path), file, 1))
@@ -207,7 +249,9 @@ def build_corpus(recipe: Recipe, out_dir: str | os.PathLike[str], *, progress: b
     """
     out = Path(out_dir)
     progress_dir = out / PROGRESS_DIR
+    _refuse_foreign_folder(out)
     progress_dir.mkdir(parents=True, exist_ok=True)
+    previous = _previous_shards(out)
     (out / SHARDS_DIR).mkdir(parents=True, exist_ok=True)
     entries: dict[str, dict[str, Any]] = {}
     all_rejects: list[Reject] = []
@@ -231,7 +275,7 @@ def build_corpus(recipe: Recipe, out_dir: str | os.PathLike[str], *, progress: b
             marker.unlink(missing_ok=True)
             started = progress_dir / f"{spec.name}.started"
             if not started.exists() or started.read_text(encoding="utf-8") != fingerprint:
-                _remove_shards(out / SHARDS_DIR, spec.name)  # shards of other inputs are stale
+                _remove_shards(out / SHARDS_DIR, spec.name, previous)  # shards of other inputs are stale
                 write_text_atomic(started, fingerprint)
             entry, rejects = _run_source(spec, recipe, out, inputs, progress)
             write_rejects(rejects_file, rejects)
@@ -239,7 +283,7 @@ def build_corpus(recipe: Recipe, out_dir: str | os.PathLike[str], *, progress: b
             started.unlink()
         entries[spec.name] = entry
         all_rejects.extend(rejects)
-    _remove_stale(out, recipe, entries)
+    _remove_stale(out, recipe, entries, previous)
     write_rejects(out / REJECTS_FILE, all_rejects)
     manifest = _manifest(entries, recipe)
     write_json_atomic(out / MANIFEST_FILE, manifest)
@@ -248,14 +292,47 @@ def build_corpus(recipe: Recipe, out_dir: str | os.PathLike[str], *, progress: b
 
 def _inside(path: Path, folder: Path) -> bool:
     """True for files of the corpus being written (an output folder under an input folder)."""
-    return path.resolve().is_relative_to(folder.resolve())
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
 
 
-def _remove_stale(out: Path, recipe: Recipe, entries: dict[str, dict[str, Any]]) -> None:
-    """Delete shards and markers of sources no longer in the recipe, and crash leftovers."""
+def _refuse_foreign_folder(out: Path) -> None:
+    """Refuse to write into a non-empty folder that no build started: its files are not ours."""
+    if out.is_dir() and not (out / PROGRESS_DIR).is_dir() and any(out.iterdir()):
+        raise ValueError(
+            f"{out} is not empty and is not a corpus build folder (no {PROGRESS_DIR}/ in it); "
+            "choose a new or empty --out folder so nothing in it is overwritten or deleted"
+        )
+
+
+def _previous_shards(out: Path) -> set[str]:
+    """Names of the shard files earlier builds into ``out`` wrote, from their markers and
+    from the sources they had started; only these may be deleted as stale."""
+    names: set[str] = set()
+    shard_dir = out / SHARDS_DIR
+    present = sorted(p.name for p in shard_dir.iterdir()) if shard_dir.is_dir() else []
+    for marker in sorted((out / PROGRESS_DIR).glob("*.json")):
+        try:
+            shards = json.loads(marker.read_text(encoding="utf-8"))["entry"]["shards"]
+        except (OSError, ValueError, KeyError, TypeError):
+            shards = []
+        names.update(Path(s).name for s in shards if isinstance(s, str))
+    for started in sorted((out / PROGRESS_DIR).glob("*.started")):
+        pattern = _shard_pattern(started.name.removesuffix(".started"))
+        names.update(n for n in present if pattern.match(n))
+    return names
+
+
+def _remove_stale(out: Path, recipe: Recipe, entries: dict[str, dict[str, Any]], previous: set[str]) -> None:
+    """Delete shards earlier builds wrote that this recipe no longer produces, temporary
+    files a crash left behind, and markers of sources no longer in the recipe. Files this
+    build never wrote are left alone."""
     keep = {Path(s).name for entry in entries.values() for s in entry["shards"]}
+    ours = [f".{name}-" for name in (*entries, *(Path(n).stem.rsplit("-", 1)[0] for n in previous))]
     for path in (out / SHARDS_DIR).iterdir():
-        if path.is_file() and (path.name not in keep and path.suffix in (".parquet", ".tmp")):
+        if not path.is_file() or path.is_symlink() or path.name in keep:
+            continue
+        crash_leftover = path.suffix == ".tmp" and path.name.startswith(tuple(ours))
+        if path.name in previous or crash_leftover:
             path.unlink()
     known = {
         f"{s.name}{suffix}" for s in recipe.sources for suffix in (".json", ".rejects.parquet", ".started")

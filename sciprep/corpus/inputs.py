@@ -1,34 +1,66 @@
 """From a source's ``path:`` entries to the concrete inputs, each with its reader.
 
 Expansion is deterministic (sorted, hidden files skipped) so two builds read the same
-files in the same order. A directory is walked recursively, except that a directory
-holding ``.tex`` files is one LaTeX source tree. Reader detection uses the registry's
-suffix table, refined by a look at the content where a suffix is ambiguous: a ``.txt``
-starting with ``PMID-`` is MEDLINE, an ``.xml`` whose root is ``<article>`` is JATS, a
-JSON-lines file whose first record has unarXive/S2ORC's ``body_text`` paragraphs is
-``unarxive``.
+files in the same order. A directory is walked recursively without following symbolic
+links: a link found inside an input folder is listed as an input of its own so the build
+records it as a reject (:func:`input_problem`) instead of reading outside the tree or
+looping. Paths the recipe names itself (or a glob matches) are followed. A directory
+holding ``.tex`` files is one LaTeX source tree, unless it holds several independent
+papers (:func:`~sciprep.corpus.latex.inputs.independent_mains`): then each main ``.tex``
+is an input of its own, read with the ``.bib`` files beside it and its same-stem ``.bbl``.
+Reader detection uses the registry's suffix table, refined by a look at the content where
+a suffix is ambiguous: a ``.txt`` starting with ``PMID-`` is MEDLINE, an ``.xml`` whose
+root is ``<article>`` is JATS, a JSON-lines file whose first record has unarXive/S2ORC's
+``body_text`` paragraphs is ``unarxive``.
 """
 
 from __future__ import annotations
 
 import glob
+import os
 from pathlib import Path
 
+from sciprep.corpus.latex.archive import SourceError, load_source
+from sciprep.corpus.latex.inputs import independent_mains, tex_texts
 from sciprep.corpus.readers import detect_reader
 from sciprep.corpus.readers.sourcefile import READ_ERRORS, open_binary
 
 _SNIFF_BYTES = 4096
+#: Folders nested deeper than this below an input folder are refused (a bound on the walk).
+MAX_WALK_DEPTH = 64
 
 
-def _walk(directory: Path, reader: str | None) -> list[Path]:
-    if reader in (None, "latex") and any(p.suffix == ".tex" for p in directory.iterdir() if p.is_file()):
-        return [directory]
+def _walk(directory: Path, reader: str | None, depth: int = 0) -> list[Path]:
+    if depth > MAX_WALK_DEPTH:
+        raise ValueError(f"{directory}: folders nested more than {MAX_WALK_DEPTH} levels deep")
+    try:
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError:
+        return [directory]  # the build rejects it with the reason (input_problem)
+    if reader in (None, "latex") and any(
+        e.name.endswith(".tex") and e.is_file(follow_symlinks=False) for e in entries
+    ):
+        return _latex_inputs(directory)
     found: list[Path] = []
-    for child in sorted(directory.iterdir(), key=lambda p: p.name):
-        if child.name.startswith("."):
+    for entry in entries:
+        if entry.name.startswith("."):
             continue
-        found.extend(_walk(child, reader) if child.is_dir() else [child])
+        child = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            found.extend(_walk(child, reader, depth + 1))
+        else:
+            found.append(child)
     return found
+
+
+def _latex_inputs(directory: Path) -> list[Path]:
+    """The folder as one source tree, or each main file when it holds several papers."""
+    try:
+        mains = independent_mains(tex_texts(load_source(directory).files))
+    except SourceError:
+        return [directory]  # the reader reports why as a reject
+    return [directory / name for name in mains] if len(mains) > 1 else [directory]
 
 
 def expand_paths(patterns: tuple[str, ...], base_dir: Path, reader: str | None, source: str) -> list[Path]:
@@ -43,11 +75,12 @@ def expand_paths(patterns: tuple[str, ...], base_dir: Path, reader: str | None, 
         if glob.has_magic(pattern):
             matches = [Path(p) for p in sorted(glob.glob(str(full), recursive=True))]
         else:
-            matches = [full] if full.exists() else []
+            matches = [full] if full.exists() or full.is_symlink() else []
         if not matches:
             raise FileNotFoundError(f"source {source!r}: {pattern!r} matches nothing (looked in {base_dir})")
         for match in matches:
-            inputs.extend(_walk(match, reader) if match.is_dir() else [match])
+            named = Path(os.path.realpath(match))  # a link the recipe names is followed
+            inputs.extend(_walk(named, reader) if named.is_dir() else [named])
     unique: dict[Path, None] = dict.fromkeys(inputs)
     return list(unique)
 
@@ -80,10 +113,33 @@ def detect_input_reader(path: Path) -> str | None:
     return by_suffix
 
 
-def display_path(path: Path, base_dir: Path) -> str:
-    """``path`` relative to ``base_dir`` when inside it (stable across checkouts), else absolute."""
-    resolved = path.resolve()
+def input_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as an input (a reject reason), or None when it can."""
+    if path.is_symlink():
+        return (
+            "symbolic link inside an input folder, not followed; "
+            "name its target in the recipe to read it"
+        )
     try:
-        return resolved.relative_to(base_dir.resolve()).as_posix()
+        if path.is_dir():
+            with os.scandir(path):
+                return None
+        with open(path, "rb"):
+            return None
+    except OSError as err:
+        return f"cannot read: {err.strerror or err}"
+
+
+def display_path(path: Path, base_dir: Path) -> str:
+    """``path`` relative to ``base_dir`` when inside it (stable across checkouts), else absolute.
+
+    A link is shown where it lies (its folder resolved), not where it points.
+    """
+    if path.is_symlink():
+        resolved = Path(os.path.realpath(path.parent)) / path.name
+    else:
+        resolved = Path(os.path.realpath(path))
+    try:
+        return resolved.relative_to(os.path.realpath(base_dir)).as_posix()
     except ValueError:
         return resolved.as_posix()

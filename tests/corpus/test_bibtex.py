@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 
@@ -109,3 +110,14 @@ def test_real_tugboat_bib_every_entry_is_a_document_or_a_reject(shared_data: Pat
     # LaTeX in titles is decoded: no control sequences outside math survive
     leaked = [d.metadata.title for d in docs if re.search(r"\\[A-Za-z]+", re.sub(r"\$[^$]*\$", "", d.metadata.title))]
     assert leaked == []
+
+
+def test_gzipped_bib_gives_the_same_documents_and_rejects_as_the_plain_file(tmp_path: Path) -> None:
+    plain = _write(tmp_path, SMALL_BIB)
+    packed = tmp_path / "refs.bib.gz"
+    packed.write_bytes(gzip.compress(SMALL_BIB.encode("utf-8")))
+    assert detect_reader(packed) == "bibtex"
+    from_plain = [(type(o).__name__, getattr(o, "text", getattr(o, "reason", ""))) for o in read(plain, "bib")]
+    from_packed = [(type(o).__name__, getattr(o, "text", getattr(o, "reason", ""))) for o in read(packed, "bib")]
+    assert from_packed == from_plain
+    assert load_bibliography(packed).keys() == load_bibliography(plain).keys()

@@ -264,3 +264,73 @@ def test_every_kind_of_damaged_input_becomes_a_reject_and_the_build_goes_on(tmp_
     reasons = " | ".join(r.reason for r in rejects)
     for fragment in ("truncated", "malformed XML", "'#'", "syntax error"):
         assert fragment in reasons
+
+
+def test_build_refuses_a_non_empty_folder_that_is_not_a_build_output(inputs: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "cleaned"
+    _write(victim / "shards" / "papers-00000.parquet", "someone else's shard")
+    _write(victim / "manifest.json", "{}")
+    recipe = load_recipe(inputs)
+    with pytest.raises(ValueError, match="not a corpus build folder"):
+        build_corpus(recipe, victim, progress=False)
+    assert (victim / "shards" / "papers-00000.parquet").read_text(encoding="utf-8") == "someone else's shard"
+    assert not (victim / ".progress").exists()
+    build_corpus(recipe, tmp_path / "empty", progress=False)  # a new folder is fine
+    (tmp_path / "made").mkdir()
+    build_corpus(recipe, tmp_path / "made", progress=False)  # and so is an empty one
+
+
+def test_rebuild_deletes_only_shards_an_earlier_build_wrote(inputs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    build_corpus(load_recipe(inputs), out, progress=False)
+    foreign = _write(out / "shards" / "notes-00000.parquet", "a file this build never wrote")
+    smaller = _write(tmp_path / "small.yaml", "sources:\n  - {name: chem, path: data/mols.csv}\n")
+    build_corpus(load_recipe(smaller), out, progress=False)
+    assert sorted(p.name for p in (out / "shards").iterdir()) == ["chem-00000.parquet", "notes-00000.parquet"]
+    assert foreign.read_text(encoding="utf-8") == "a file this build never wrote"
+
+
+def test_links_in_an_input_folder_become_rejects_and_the_build_goes_on(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _write(data / "a.fasta", ">a\nMKV\n")
+    (data / "loop").mkdir()
+    (data / "loop" / "up").symlink_to("..")
+    _write(tmp_path / "outside" / "secret.fasta", ">secret\nMKV\n")
+    (data / "outlink").symlink_to(tmp_path / "outside")
+    (data / "broken.fasta").symlink_to(data / "gone.fasta")
+    recipe_file = _write(tmp_path / "r.yaml", "sources:\n  - {name: s, path: data}\n")
+    manifest = build_corpus(load_recipe(recipe_file), tmp_path / "out", progress=False)
+    assert all("secret" not in d.text for d in iter_documents(tmp_path / "out"))
+    files = manifest["sources"]["s"]["files"]
+    assert files["data/a.fasta"]["documents"] == 1
+    rejects = {r.file: r.reason for r in read_rejects(tmp_path / "out" / "rejects.parquet")}
+    assert set(rejects) == {"data/broken.fasta", "data/loop/up", "data/outlink"}
+    assert all("symbolic link" in reason for reason in rejects.values())
+
+
+def test_file_failing_mid_read_is_a_reject_not_an_aborted_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def vanishing(path: Path, source: str) -> Iterator[Document | Reject]:
+        yield Document(id=stable_id(source, str(path)), source=source, kind="text", text="kept")
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+
+    monkeypatch.setitem(READERS, "vanishing", vanishing)
+    _write(tmp_path / "a.txt", "x")
+    _write(tmp_path / "b.txt", "y")
+    recipe_file = _write(tmp_path / "r.yaml", "sources:\n  - {name: s, path: '*.txt', reader: vanishing}\n")
+    manifest = build_corpus(load_recipe(recipe_file), tmp_path / "out", progress=False)
+    entry = manifest["sources"]["s"]
+    assert (entry["documents"], entry["rejected"]) == (2, 2)
+    assert all("reading stopped" in r.reason for r in read_rejects(tmp_path / "out" / "rejects.parquet"))
+
+
+def test_demo_papers_folder_builds_each_paper_with_its_citations_resolved(tmp_path: Path) -> None:
+    papers = Path(__file__).resolve().parents[2] / "sciprep" / "demo" / "papers"
+    assert main(["corpus", "build", "--out", str(tmp_path / "out"), "--no-progress", str(papers)]) == 0
+    docs = list(iter_documents(tmp_path / "out"))
+    assert sorted(d.metadata.extra["main_file"] for d in docs) == ["gravity.tex", "inference.tex"]
+    for doc in docs:
+        assert int(doc.metadata.extra["cite_keys"]) > 0
+        assert doc.metadata.extra["cite_keys_resolved"] == doc.metadata.extra["cite_keys"]
+    assert _manifest(tmp_path / "out")["totals"]["rejected"] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 
@@ -155,3 +156,20 @@ def test_truncated_real_article_is_a_reject_not_a_crash(shared_data: Path, tmp_p
     out = list(read(path, "pmc"))
     assert len(out) == 1 and isinstance(out[0], Reject)
     assert "malformed XML" in out[0].reason and out[0].position.startswith("line ")
+
+
+def test_gzipped_nxml_is_decompressed_and_read_like_the_plain_file(tmp_path: Path, article: Document) -> None:
+    path = tmp_path / "PMC456.nxml.gz"
+    path.write_bytes(gzip.compress(ARTICLE.encode("utf-8")))
+    assert detect_reader(path) == "jats"
+    out = list(read(path, "pmc"))
+    assert len(out) == 1 and isinstance(out[0], Document), out
+    assert out[0].text == article.text
+
+
+def test_corrupt_gzip_nxml_is_one_reject_naming_the_damage(tmp_path: Path) -> None:
+    path = tmp_path / "PMC456.nxml.gz"
+    path.write_bytes(gzip.compress(ARTICLE.encode("utf-8"))[:200])
+    out = list(read(path, "pmc"))
+    assert len(out) == 1 and isinstance(out[0], Reject)
+    assert "truncated" in out[0].reason

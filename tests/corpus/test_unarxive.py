@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sciprep.corpus.document import Document
+from sciprep.corpus.inputs import detect_input_reader
 from sciprep.corpus.readers import get_reader
 from sciprep.corpus.readers.unarxive import paper_document, read
 from sciprep.corpus.shards import Reject
@@ -160,3 +162,24 @@ def test_fields_of_the_wrong_type_never_crash_the_reader(field: str, value: obje
     doc = paper_document(record, "unarxive")
     assert doc.metadata.arxiv_id == "2212.00001"
     assert "{{" not in doc.text
+
+
+def test_gzipped_jsonl_is_decompressed_line_by_line(tmp_path: Path, paper: Document) -> None:
+    path = tmp_path / "sample.jsonl.gz"
+    path.write_bytes(gzip.compress((json.dumps(_record()) + "\n{broken json\n").encode("utf-8")))
+    assert detect_input_reader(path) == "unarxive"
+    out = list(read(path, "unarxive"))
+    assert [type(o).__name__ for o in out] == ["Document", "Reject"]
+    assert out[0].text == paper.text
+    assert out[1].position == "line 2"
+
+
+def test_truncated_gzip_keeps_the_lines_before_the_damage_and_rejects_the_rest(tmp_path: Path) -> None:
+    lines = [json.dumps(_record() | {"paper_id": f"2212.{i:05d}"}) for i in range(40)]
+    data = gzip.compress("\n".join(lines).encode("utf-8"), mtime=0)
+    path = tmp_path / "sample.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    out = list(read(path, "unarxive"))
+    assert isinstance(out[-1], Reject) and "truncated" in out[-1].reason
+    assert out[-1].position.startswith("after line ")
+    assert all(isinstance(o, Document) for o in out[:-1])

@@ -72,6 +72,21 @@ def find_main(texts: dict[str, str]) -> str:
     return min(candidates, key=rank)
 
 
+def independent_mains(texts: dict[str, str]) -> list[str]:
+    """Every file that is a paper of its own: a ``\\documentclass`` (other than a
+    ``standalone`` figure) with ``\\begin{document}`` that no other file inputs. A folder
+    with several of them holds several papers, not one."""
+    included = {_resolve(target, name, texts) for name, text in texts.items() for target in _targets(text)}
+    return [
+        name
+        for name, text in sorted(texts.items())
+        if (match := _DOCUMENTCLASS.search(text))
+        and not text[match.end() :].lstrip().startswith("standalone")
+        and _BEGIN_DOCUMENT.search(text)
+        and name not in included
+    ]
+
+
 def assemble(texts: dict[str, str], main: str) -> Assembled:
     """Inline the input tree under ``main``; cycles and depth beyond the bound stop."""
     result = Assembled(main=main, text="")

@@ -26,6 +26,7 @@ from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
 from sciprep.corpus.document import Document, Metadata, Reference, stable_id
 from sciprep.corpus.latex.text import decode_bytes, latex_to_text
 from sciprep.corpus.readers import ReaderOutput, register_reader
+from sciprep.corpus.readers.sourcefile import READ_ERRORS, InputTooLarge, describe_error, read_bounded
 from sciprep.corpus.references import clean_text, ref_markup
 from sciprep.corpus.shards import Reject
 
@@ -86,21 +87,21 @@ def parse_bibliography(text: str) -> BibtexParse:
 def load_bibliography(path: str | Path) -> dict[str, Reference]:
     """``key -> Reference`` for every parsable entry of a ``.bib`` file."""
     path = Path(path)
-    return parse_bibliography(decode_bytes(path.read_bytes())).references
+    return parse_bibliography(decode_bytes(read_bounded(path, MAX_BIB_BYTES))).references
 
 
-@register_reader("bibtex", (".bib",))
+@register_reader("bibtex", (".bib", ".bib.gz"))
 def read(path: Path, source: str) -> ReaderOutput:
     """One ``reference`` document per BibTeX entry; failures and title-less entries rejected."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BIB_BYTES:
-            yield Reject(source, str(path), "file", f"{size} bytes exceeds the {MAX_BIB_BYTES}-byte limit")
-            return
-        parsed = parse_bibliography(decode_bytes(path.read_bytes()))
-    except OSError as err:
-        yield Reject(source, str(path), "file", f"cannot read BibTeX file: {err}")
+        data = read_bounded(path, MAX_BIB_BYTES)
+    except InputTooLarge:
+        yield Reject(source, str(path), "file", f"more than the {MAX_BIB_BYTES}-byte limit (after decompression)")
         return
+    except READ_ERRORS as err:
+        yield Reject(source, str(path), "file", f"cannot read BibTeX file: {describe_error(err)}")
+        return
+    parsed = parse_bibliography(decode_bytes(data))
     yield from _documents(parsed, path, source)
 
 

@@ -32,6 +32,7 @@ from defusedxml.ElementTree import fromstring
 from sciprep.corpus.document import Document, Metadata, Reference, stable_id
 from sciprep.corpus.latex.mathml import formula_latex
 from sciprep.corpus.readers import ReaderOutput, register_reader
+from sciprep.corpus.readers.sourcefile import READ_ERRORS, InputTooLarge, describe_error, read_bounded
 from sciprep.corpus.references import clean_text, normalize_name, parse_reference
 from sciprep.corpus.shards import Reject
 from sciprep.tokenize import BibEntry, wrap_report
@@ -51,17 +52,16 @@ class JatsError(ValueError):
     """Well-formed XML that is not a usable JATS article."""
 
 
-@register_reader("jats", (".nxml",))
+@register_reader("jats", (".nxml", ".nxml.gz"))
 def read(path: Path, source: str) -> ReaderOutput:
     """One ``paper`` document per JATS file; malformed XML or no article is one reject."""
     try:
-        size = path.stat().st_size
-        if size > MAX_XML_BYTES:
-            yield Reject(source, str(path), "file", f"{size} bytes exceeds the {MAX_XML_BYTES}-byte limit")
-            return
-        data = path.read_bytes()
-    except OSError as err:
-        yield Reject(source, str(path), "file", f"cannot read JATS file: {err}")
+        data = read_bounded(path, MAX_XML_BYTES)
+    except InputTooLarge:
+        yield Reject(source, str(path), "file", f"more than the {MAX_XML_BYTES}-byte limit (after decompression)")
+        return
+    except READ_ERRORS as err:
+        yield Reject(source, str(path), "file", f"cannot read JATS file: {describe_error(err)}")
         return
     try:
         root = fromstring(data)

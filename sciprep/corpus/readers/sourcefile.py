@@ -82,6 +82,12 @@ def open_text(path: Path, limit: int = MAX_INPUT_BYTES, newline: str | None = No
     return io.TextIOWrapper(open_binary(path, limit), encoding="utf-8-sig", newline=newline)
 
 
+def read_bounded(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """All (decompressed) bytes of ``path``; :class:`InputTooLarge` past ``limit`` bytes."""
+    with open_binary(path, limit) as handle:
+        return handle.read()
+
+
 def describe_error(err: BaseException) -> str:
     """A one-line description of a read error for a reject reason."""
     if isinstance(err, UnicodeDecodeError):

@@ -31,6 +31,7 @@ from typing import Any
 
 from sciprep.corpus.document import Document, Metadata, Reference, stable_id
 from sciprep.corpus.readers import ReaderOutput, register_reader
+from sciprep.corpus.readers.sourcefile import READ_ERRORS, describe_error, open_binary
 from sciprep.corpus.references import clean_text, parse_reference
 from sciprep.corpus.shards import Reject
 from sciprep.tokenize import BibEntry, wrap_report
@@ -53,26 +54,34 @@ class RecordError(ValueError):
 def read(path: Path, source: str) -> ReaderOutput:
     """One ``paper`` document per JSON line; bad lines become rejects with the line number."""
     try:
-        handle = path.open("rb")
-    except OSError as err:
-        yield Reject(source, str(path), "file", f"cannot read unarXive file: {err}")
+        handle = open_binary(path)
+    except READ_ERRORS as err:
+        yield Reject(source, str(path), "file", f"cannot read unarXive file: {describe_error(err)}")
         return
+    number = 0
     with handle:
-        for number, line in enumerate(_bounded_lines(handle), start=1):
-            if line is None:
-                yield Reject(source, str(path), f"line {number}", f"line longer than {MAX_LINE_BYTES} bytes")
-                continue
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                yield Reject(source, str(path), f"line {number}", f"invalid JSON: {err}")
-                continue
-            try:
-                yield paper_document(record, source)
-            except RecordError as err:
-                yield Reject(source, str(path), f"line {number}", str(err))
+        try:
+            for number, line in enumerate(_bounded_lines(handle), start=1):
+                yield from _line_output(line, number, path, source)
+        except READ_ERRORS as err:
+            yield Reject(source, str(path), f"after line {number}", f"cannot read on: {describe_error(err)}")
+
+
+def _line_output(line: bytes | None, number: int, path: Path, source: str) -> ReaderOutput:
+    if line is None:
+        yield Reject(source, str(path), f"line {number}", f"line longer than {MAX_LINE_BYTES} bytes")
+        return
+    if not line.strip():
+        return
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        yield Reject(source, str(path), f"line {number}", f"invalid JSON: {err}")
+        return
+    try:
+        yield paper_document(record, source)
+    except RecordError as err:
+        yield Reject(source, str(path), f"line {number}", str(err))
 
 
 def _bounded_lines(handle: Any) -> Iterator[bytes | None]:
