@@ -55,8 +55,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.add_argument("--limit", type=int, help="evaluate at most this many cases (deterministic sample)")
         p.add_argument("--beam", type=int, help="beam width (default: 8 citations, 5 formulas)")
         p.add_argument("--max-tokens", type=int, help="generation limit (default: 96 citations, 128 formulas)")
-        p.add_argument("--fraction", type=float, default=DEFAULT_VALIDATION_FRACTION, help="validation fraction")
-        p.add_argument("--seed", type=int, default=DEFAULT_SPLIT_SEED, help="validation split seed")
+        p.add_argument("--fraction", type=float, help="validation fraction (default: the one recorded in "
+                       f"MODEL_DIR/sciprep_training.json, else {DEFAULT_VALIDATION_FRACTION})")
+        p.add_argument("--seed", type=int, help="validation split seed (default: the recorded one, "
+                       f"else {DEFAULT_SPLIT_SEED})")
         p.add_argument("--out", type=Path, metavar="FILE", help="also write the JSON report here")
         p.add_argument("--json", action="store_true", help="print the report as JSON")
         p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
@@ -158,6 +160,7 @@ def _eval(args: argparse.Namespace) -> int:
         evaluate_citations,
         evaluate_formulas,
         formula_cases,
+        held_out_rule,
         report,
     )
     from sciprep.query.formula_search import FormulaSearcher, FormulaSettings
@@ -166,6 +169,9 @@ def _eval(args: argparse.Namespace) -> int:
     for flag, value in (("-k", args.k), ("--limit", args.limit)):
         if value is not None and value < 1:
             raise ValueError(f"{flag} must be at least 1, got {value}")
+    args.fraction, args.seed, warnings = held_out_rule(args.model, args.fraction, args.seed)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     index = QueryIndex.load(args.index)
     corpus = args.corpus or index.manifest.get("corpus")
     if not corpus:

@@ -6,13 +6,19 @@ built with those documents hidden, so neither the model nor BM25 has seen a case
 own sentence. A citation case is the text before a ``[START_REF]`` with the cited
 index entry as target; a formula case is the text before a ``[START_MATH]`` with the
 formula as target (valid, non-trivial formulas only).
+
+The split settings default to those the model was trained with, read from the
+``sciprep_training.json`` the trainer writes into every exported model directory
+(:func:`held_out_rule`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
@@ -28,6 +34,42 @@ from sciprep.query.markup import context_before, find_citations, find_math
 
 #: Characters of text before the citation / formula given as the query.
 CONTEXT_CHARS = 1_000
+#: The file in a model directory recording its training data's held-out rule.
+TRAINING_INFO_FILE = "sciprep_training.json"
+
+
+def held_out_rule(
+    model_dir: str | os.PathLike[str], fraction: float | None = None, seed: int | None = None
+) -> tuple[float, int, list[str]]:
+    """The (validation fraction, split seed) to evaluate ``model_dir`` with, plus warnings.
+
+    Unset values come from the model's ``sciprep_training.json`` (the split its
+    training data used), else the corpus defaults. A warning is returned when a
+    given value differs from the recorded one (the cases would include trained-on
+    documents) or when the model records nothing.
+    """
+    path = Path(model_dir) / TRAINING_INFO_FILE
+    recorded: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            recorded = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON ({err}); re-export the model") from err
+        if not isinstance(recorded, dict):
+            raise ValueError(f"{path}: expected a JSON object with val_fraction and split_seed")
+    warnings: list[str] = []
+    settings: list[Any] = []
+    for flag, key, given, default in (("--fraction", "val_fraction", fraction, DEFAULT_VALIDATION_FRACTION),
+                                      ("--seed", "split_seed", seed, DEFAULT_SPLIT_SEED)):  # fmt: skip
+        known = recorded.get(key)
+        if given is not None and known is not None and given != known:
+            warnings.append(f"{flag} {given} differs from the {key} {known} the model was trained with "
+                            f"({path}); held-out cases may include trained-on documents")  # fmt: skip
+        settings.append(given if given is not None else known if known is not None else default)
+    if not recorded and (fraction is None or seed is None):
+        warnings.append(f"{model_dir}: no {TRAINING_INFO_FILE}; using validation fraction {settings[0]} and "
+                        f"seed {settings[1]}, pass the --val-fraction/--split-seed given to `train pack`")  # fmt: skip
+    return float(settings[0]), int(settings[1]), warnings
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sciprep.tokenize.specials import BOS, PAD
+from sciprep.tokenize.specials import EOS, PAD
 
 #: Prompt tokens kept by default (the most recent ones); longer contexts are cut on the left.
 DEFAULT_MAX_CONTEXT = 384
@@ -52,7 +52,7 @@ class LanguageModel:
         self.max_length = limit
         self.max_context = min(max_context, limit)
         self.batch_size = batch_size
-        self.bos_id = special_id(tokenizer, BOS)
+        self.separator_id = special_id(tokenizer, EOS)
         self.pad_id = special_id(tokenizer, PAD)
 
     @classmethod
@@ -85,13 +85,14 @@ class LanguageModel:
     def prompt(self, text: str, reserve: int) -> PromptedModel:
         """``text`` as a prompt, leaving ``reserve`` positions for the continuation.
 
-        The prompt keeps its last tokens when it is too long; ``<s>`` starts it when
-        it fits whole (as a document start does in training).
+        The prompt keeps its last tokens when it is too long; ``</s>`` starts it when
+        it fits whole, because that is what precedes a document start in training
+        (packed streams separate documents with ``</s>`` and hold no ``<s>``).
         """
         ids = self.tokenizer.encode(text)
         room = max(1, min(self.max_context, self.max_length - reserve))
         if len(ids) < room:
-            ids = [self.bos_id, *ids]
+            ids = [self.separator_id, *ids]
         return PromptedModel(self, ids[-room:])
 
 

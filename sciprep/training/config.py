@@ -2,7 +2,9 @@
 
 Every key of a YAML config is also a command-line flag (``epochs`` <-> ``--epochs``,
 ``source_weights`` <-> ``--source-weights arxiv=2,pubmed=1``); precedence is
-defaults < YAML < flags.
+defaults < YAML < flags. Relative paths in a YAML file (``data``, ``out``, ``from``)
+are relative to the YAML file's folder, as recipe paths are; flags stay relative
+to the working directory.
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ class TuneConfig(LoopConfig):
 
 C = TypeVar("C", bound=LoopConfig)
 _FLAG_NAMES = {"init": "--from"}
+#: Config keys holding paths: resolved against the YAML file's folder when given there.
+_PATH_KEYS = ("data", "out", "init")
 
 
 def _base_type(tp: Any) -> Any:
@@ -160,12 +164,18 @@ def load_config(cls: type[C], path: str | os.PathLike[str] | None, flags: dict[s
                 known = ", ".join(sorted(hints))
                 raise ValueError(f"{where}: unknown key {key!r}; known keys: {known}")
             values[name] = _coerce(name, hints[name], value, where)
+            if name in _PATH_KEYS and values[name]:
+                values[name] = str(Path(path).parent / Path(values[name]).expanduser())
     values.update(flags)
     config = cls(**values)
     if not config.out:
         raise ValueError("no output directory: give --out DIR or `out:` in the config")
     if config.batch_size < 1 or config.grad_accum < 1 or config.context_length < 2:
         raise ValueError("batch_size and grad_accum must be >= 1 and context_length >= 2")
+    if config.epochs is not None and not config.epochs > 0:
+        raise ValueError(f"epochs must be > 0, got {config.epochs}")
+    if config.max_tokens is not None and config.max_tokens <= 0:
+        raise ValueError(f"max_tokens must be > 0, got {config.max_tokens}")
     return config
 
 

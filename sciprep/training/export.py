@@ -3,11 +3,15 @@
 ``RUN_DIR/model/`` is a plain Hugging Face directory (``config.json``,
 ``model.safetensors``, ``generation_config.json`` and the tokenizer files), so
 ``AutoModelForCausalLM.from_pretrained``, ``AutoTokenizer.from_pretrained`` and
-``SciTokenizer.load`` all open it. ``RUN_DIR/summary.json`` states what the run saw.
+``SciTokenizer.load`` all open it; ``sciprep_training.json`` beside them records
+the held-out rule of the model's training data (``val_fraction``, ``split_seed``,
+``corpus_dir``) so evaluation scores the documents the model never trained on.
+``RUN_DIR/summary.json`` states what the run saw.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,7 @@ from sciprep.tokenize.specials import BOS, EOS, PAD, SPECIAL_IDS
 from sciprep.training.atomic_dirs import atomic_dir
 
 SUMMARY_FILE = "summary.json"
+TRAINING_INFO_FILE = "sciprep_training.json"
 
 
 def save_model_files(model: Any, directory: Path) -> None:
@@ -36,8 +41,12 @@ def save_model_files(model: Any, directory: Path) -> None:
     save_file(tensors, directory / "model.safetensors", metadata={"format": "pt"})
 
 
-def export_model(path: str | os.PathLike[str], model: Any, tokenizer: Any) -> Path:
-    """Write ``model`` and ``tokenizer`` as one Hugging Face model directory (atomically)."""
+def export_model(path: str | os.PathLike[str], model: Any, tokenizer: Any,
+                 split: dict[str, Any] | None = None) -> Path:  # fmt: skip
+    """Write ``model`` and ``tokenizer`` as one Hugging Face model directory (atomically).
+
+    ``split`` (``val_fraction``, ``split_seed``, ``corpus_dir``) goes to ``sciprep_training.json``.
+    """
     from transformers import GenerationConfig
 
     model.generation_config = GenerationConfig(
@@ -47,7 +56,23 @@ def export_model(path: str | os.PathLike[str], model: Any, tokenizer: Any) -> Pa
     with atomic_dir(path) as tmp:
         save_model_files(model, tmp)
         tokenizer.save(tmp)
+        if split is not None:
+            write_json_atomic(tmp / TRAINING_INFO_FILE, split)
     return Path(path)
+
+
+def read_training_info(model_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """``sciprep_training.json`` of a model directory, or None when it has none."""
+    path = Path(model_dir) / TRAINING_INFO_FILE
+    if not path.is_file():
+        return None
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err}); re-export the model") from err
+    if not isinstance(info, dict):
+        raise ValueError(f"{path}: expected a JSON object; re-export the model")
+    return info
 
 
 def accounting(state: dict[str, Any], rows: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ batch) are skipped that epoch; the next epoch's shuffle covers them.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import shutil
 import time
@@ -29,7 +30,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from sciprep.training.checkpoint import (
-    CHECKPOINTS_DIR, checkpoint_name, list_checkpoints, load_checkpoint, load_weights, save_checkpoint,
+    CHECKPOINTS_DIR, STATE_FILE, checkpoint_name, list_checkpoints, load_checkpoint, load_weights, save_checkpoint,
 )  # fmt: skip
 from sciprep.training.config import LoopConfig
 from sciprep.training.distributed import DistContext
@@ -44,7 +45,8 @@ IGNORE_INDEX = -100
 #: Config keys that change the data order or the optimisation; a resume must match them.
 _RESUME_KEYS = ("seed", "batch_size", "grad_accum", "context_length", "epochs", "max_tokens",
                 "lr", "min_lr_ratio", "warmup_fraction", "decay", "weight_decay", "beta1",
-                "beta2", "grad_clip")  # fmt: skip
+                "beta2", "grad_clip", "preset", "dropout", "prompt_ratio", "source_weights",
+                "val_fraction", "split_seed")  # fmt: skip
 
 
 class RowSource(Protocol):
@@ -114,10 +116,14 @@ def plan_steps(cfg: LoopConfig, rows: RowSource, world: int) -> tuple[int, int, 
 
 
 def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evaluate: Evaluate,
-                 tokenizer: Any, ctx: DistContext, notes: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+                 tokenizer: Any, ctx: DistContext, notes: dict[str, Any] | None = None,
+                 inputs: dict[str, Any] | None = None, split: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """Train ``model`` on ``rows`` into ``cfg.out``; return the final state.
 
-    A finished run also writes ``model/`` and ``summary.json`` (with ``notes`` added).
+    ``inputs`` identifies what the run trains on (data directory and its fingerprint,
+    starting model); a resume must see the same. A finished run also writes
+    ``model/`` (with ``split``, the held-out rule its data used, see
+    :func:`~sciprep.training.export.export_model`) and ``summary.json`` (with ``notes``).
     """
     run_dir = Path(cfg.out)
     model.to(ctx.device)  # type: ignore[arg-type]  # transformers types .to() for dtypes only
@@ -129,7 +135,7 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
         "step": 0, "epoch": 0, "cursor": 0, "tokens_seen": 0, "rows_by_source": [0] * n_sources,
         "best_val": None, "best_step": None, "best_epoch": None, "bad_evals": 0, "early_stop": None,
         "stopped": None, "total_steps": total_steps, "world": ctx.world, "config": asdict(cfg),
-        "last_val": None, "loss_window": [0.0, 0],
+        "last_val": None, "loss_window": [0.0, 0], "inputs": inputs or {},
     }  # fmt: skip
     metrics = MetricsLog(run_dir, enabled=cfg.metrics and ctx.is_main)
     state = _start_or_resume(cfg, run_dir, model, optimizer, ctx, fresh, metrics)
@@ -228,7 +234,7 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
         if state["early_stop"]:  # training stopped because validation turned: ship the best weights
             exported = state["best_step"]
             load_weights(run_dir / CHECKPOINTS_DIR / checkpoint_name(exported), model)
-        export_model(run_dir / "model", model, tokenizer)
+        export_model(run_dir / "model", model, tokenizer, split)
         write_summary(run_dir, state, rows, {**(notes or {}), "exported_step": exported})
     ctx.barrier()
     return state
@@ -247,12 +253,15 @@ def _start_or_resume(cfg: LoopConfig, run_dir: Path, model: PreTrainedModel, opt
         if ctx.is_main and metrics.path.exists():
             metrics.path.unlink()
         return fresh
-    state = load_checkpoint(checkpoints[-1], model, optimizer, ctx.rank)
-    changed = [k for k in _RESUME_KEYS if state["config"].get(k) != getattr(cfg, k)]
-    if changed or state["world"] != ctx.world:
-        what = ", ".join(changed) if changed else f"world size {state['world']} -> {ctx.world}"
+    saved = json.loads((checkpoints[-1] / STATE_FILE).read_text(encoding="utf-8"))
+    changed = [k for k in _RESUME_KEYS if saved["config"].get(k) != getattr(cfg, k, None)]
+    changed += [k for k in sorted(set(saved.get("inputs", {})) | set(fresh["inputs"]))
+                if saved.get("inputs", {}).get(k) != fresh["inputs"].get(k)]  # fmt: skip
+    if changed or saved["world"] != ctx.world:
+        what = ", ".join(changed) if changed else f"world size {saved['world']} -> {ctx.world}"
         raise ValueError(f"{run_dir}: its checkpoints were made with different {what}; "
                          "use a new --out or --no-resume")  # fmt: skip
+    state = load_checkpoint(checkpoints[-1], model, optimizer, ctx.rank)
     state["stopped"] = None
     metrics.truncate_after(state["step"])
     return state

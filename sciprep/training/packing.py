@@ -14,8 +14,15 @@ Splits: ``train`` and ``val`` hold ordinary documents, held out by
 the train split (for prompt pre-training). Prompt records of the test split are
 left out of every stream so tuning evaluation never sees trained-on answers.
 Within a split documents are grouped by source (sorted by name), in corpus order
-inside a source, each followed by ``</s>``. Conservation: ``documents_in`` =
-packed + ``held_out_prompts`` + rejected.
+inside a source, each followed by ``</s>``; no ``<s>`` is written, so ``</s>`` is
+what the model sees before every document but the first (queries start prompts
+with it, see :mod:`sciprep.query.lm`). Conservation: ``documents_in`` (the row
+count of the corpus shards' Parquet metadata) = packed + ``held_out_prompts`` +
+rejected, checked on every pack.
+
+Resume: a part is reused only when its fingerprint matches the tokenizer, the
+split settings and the shard it came from (absolute path, size and mtime), so a
+changed corpus is re-tokenised.
 """
 
 from __future__ import annotations
@@ -23,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +44,7 @@ from sciprep.corpus.shards import MANIFEST_FILE, Reject, list_shards, read_docum
 from sciprep.corpus.splits import DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION, is_validation
 from sciprep.tokenize.specials import EOS, SPECIAL_IDS
 from sciprep.training.atomic_dirs import atomic_dir
-from sciprep.training.token_files import token_dtype, write_header
+from sciprep.training.token_files import HEADER_BYTES, token_dtype, write_header
 
 PACKED_FORMAT = "sciprep-packed"
 PACKED_VERSION = 1
@@ -89,6 +95,13 @@ def _assign_split(doc: Document, val_fraction: float, split_seed: int) -> str | 
     return "val" if is_validation(doc.id, val_fraction, split_seed) else "train"
 
 
+def _part_fingerprint(settings: str, shard: Path) -> str:
+    """What a part's tokens depend on: tokenizer and split ``settings`` plus the shard file itself."""
+    stat = shard.stat()
+    identity = f"{settings}:{shard.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+
 def _reject_reason(doc: Document) -> str | None:
     if not doc.text.strip():
         return "empty text"
@@ -99,20 +112,31 @@ def _reject_reason(doc: Document) -> str | None:
 
 def _pack_shard(shard: Path, tokenizer: Any, fingerprint: str, opts: dict[str, Any],
                 part: Path, bar: tqdm) -> None:  # fmt: skip
-    """Tokenise one shard into ``part`` (an ``.npz`` of plain arrays plus JSON metadata)."""
+    """Tokenise one shard into ``part`` (an ``.npz`` of plain arrays plus JSON metadata).
+
+    Per split the part holds the documents' tokens, each followed by ``</s>``
+    (``<split>_tokens``), their lengths, and in the metadata each document's id and
+    source plus per-source (documents, tokens) counts, so assembly can place every
+    part's tokens without loading the others.
+    """
     ids: dict[str, list[str]] = {s: [] for s in SPLITS}
     sources: dict[str, list[str]] = {s: [] for s in SPLITS}
-    token_lists: dict[str, list[list[int]]] = {s: [] for s in SPLITS}
+    chunks: dict[str, list[np.ndarray[Any, Any]]] = {s: [] for s in SPLITS}
+    lengths: dict[str, list[int]] = {s: [] for s in SPLITS}
     rejects: list[dict[str, str]] = []
     held_out = 0
     pending: list[tuple[str, Document]] = []
 
     def flush() -> None:
         encoded = tokenizer.encode_batch([d.text for _, d in pending])
-        for (split, doc), toks in zip(pending, encoded, strict=True):
-            ids[split].append(doc.id)
-            sources[split].append(doc.source)
-            token_lists[split].append(list(toks))
+        for split in SPLITS:
+            batch = [(doc, toks) for (s, doc), toks in zip(pending, encoded, strict=True) if s == split]
+            if not batch:
+                continue
+            ids[split].extend(doc.id for doc, _ in batch)
+            sources[split].extend(doc.source for doc, _ in batch)
+            lengths[split].extend(len(toks) for _, toks in batch)
+            chunks[split].append(np.concatenate([np.array([*toks, EOS_ID], dtype=np.uint32) for _, toks in batch]))
         bar.update(len(pending))
         pending.clear()
 
@@ -133,16 +157,15 @@ def _pack_shard(shard: Path, tokenizer: Any, fingerprint: str, opts: dict[str, A
     if pending:
         flush()
     arrays: dict[str, np.ndarray[Any, Any]] = {}
+    counts: dict[str, dict[str, list[int]]] = {s: {} for s in SPLITS}
     for split in SPLITS:
-        lengths = np.array([len(t) for t in token_lists[split]], dtype=np.int64)
-        flat = np.fromiter(
-            (tok for toks in token_lists[split] for tok in (*toks, EOS_ID)),
-            dtype=np.uint32,
-            count=int(lengths.sum() + len(lengths)),
-        )
-        arrays[f"{split}_tokens"] = flat
-        arrays[f"{split}_lengths"] = lengths
-    meta = {"fingerprint": fingerprint, "ids": ids, "sources": sources, "rejects": rejects,
+        arrays[f"{split}_tokens"] = np.concatenate(chunks[split]) if chunks[split] else np.zeros(0, np.uint32)
+        arrays[f"{split}_lengths"] = np.array(lengths[split], dtype=np.int64)
+        for source, length in zip(sources[split], lengths[split], strict=True):
+            entry = counts[split].setdefault(source, [0, 0])
+            entry[0] += 1
+            entry[1] += length + 1
+    meta = {"fingerprint": fingerprint, "ids": ids, "sources": sources, "counts": counts, "rejects": rejects,
             "held_out_prompts": held_out}  # fmt: skip
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     with atomic_path(part) as tmp:
@@ -150,47 +173,74 @@ def _pack_shard(shard: Path, tokenizer: Any, fingerprint: str, opts: dict[str, A
             np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy stubs mistype **arrays
 
 
-def _load_part(part: Path) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]]:
+def _load_meta(part: Path) -> dict[str, Any]:
+    """A part's JSON metadata, without reading its token arrays."""
     with np.load(part, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
-    return arrays, meta
+        return json.loads(data["meta"].tobytes().decode("utf-8"))  # type: ignore[no-any-return]
 
 
-def _assemble_split(split: str, parts: list[Path], out: Path, vocab_size: int) -> dict[str, Any]:
-    """Concatenate a split's documents from all parts, grouped by source, into token files."""
-    loaded = [_load_part(p) for p in parts]
-    names = sorted({s for _, meta in loaded for s in meta["sources"][split]})
+def _copy_part(part: Path, meta: dict[str, Any], split: str, index: int, offsets: dict[tuple[str, int], int],
+               written: np.ndarray[Any, Any]) -> dict[tuple[str, int], dict[str, list[Any]]]:  # fmt: skip
+    """Copy one part's ``split`` tokens to their places in ``written``; its docs rows per (source, part)."""
+    with np.load(part, allow_pickle=False) as data:
+        tokens, lengths = data[f"{split}_tokens"], data[f"{split}_lengths"]
+    doc_sources = np.array(meta["sources"][split], dtype=object)
+    doc_ids = np.array(meta["ids"][split], dtype=object)
+    blocks = {}
+    for name in meta["counts"][split]:
+        chosen = doc_sources == name
+        block = tokens[np.repeat(chosen, lengths + 1)]
+        at = offsets[(name, index)]
+        written[at : at + len(block)] = block
+        starts = at + np.concatenate(([0], np.cumsum(lengths[chosen] + 1)[:-1]))
+        blocks[(name, index)] = {"id": doc_ids[chosen].tolist(), "start": starts.tolist(),
+                                 "length": lengths[chosen].tolist()}  # fmt: skip
+    return blocks
+
+
+def _assemble_split(split: str, parts: list[Path], metas: list[dict[str, Any]], out: Path,
+                    vocab_size: int) -> dict[str, Any]:  # fmt: skip
+    """Write a split's token file, grouped by source, one part in memory at a time.
+
+    The parts' per-source counts fix where each (source, part) block goes; each part's
+    split arrays are then read once and copied into the memory-mapped output.
+    """
+    names = sorted({s for meta in metas for s in meta["counts"][split]})
     dtype = token_dtype(vocab_size)
-    rows: dict[str, list[Any]] = {"id": [], "source": [], "start": [], "length": []}
+    offsets: dict[tuple[str, int], int] = {}
     source_ranges: dict[str, dict[str, int]] = {}
     position = 0
+    for name in names:
+        begin, docs = position, 0
+        for i, meta in enumerate(metas):
+            n_docs, n_tokens = meta["counts"][split].get(name, (0, 0))
+            offsets[(name, i)] = position
+            position += n_tokens
+            docs += n_docs
+        source_ranges[name] = {"start": begin, "end": position, "documents": docs, "tokens": position - begin}
+    blocks: dict[tuple[str, int], dict[str, list[Any]]] = {}
     with atomic_path(out / f"{split}.tokens") as tmp:
         with open(tmp, "wb") as fh:
             write_header(fh, {})
-            for name in names:
-                begin, docs = position, 0
-                for arrays, meta in loaded:
-                    doc_sources = np.array(meta["sources"][split], dtype=object)
-                    lengths = arrays[f"{split}_lengths"]
-                    chosen = doc_sources == name if len(lengths) else np.zeros(0, dtype=bool)
-                    if not chosen.any():
-                        continue
-                    mask = np.repeat(chosen, lengths + 1)
-                    fh.write(arrays[f"{split}_tokens"][mask].astype(dtype).tobytes())
-                    starts = position + np.concatenate(([0], np.cumsum(lengths[chosen] + 1)[:-1]))
-                    rows["id"].extend(np.array(meta["ids"][split], dtype=object)[chosen].tolist())
-                    rows["source"].extend([name] * int(chosen.sum()))
-                    rows["start"].extend(starts.tolist())
-                    rows["length"].extend(lengths[chosen].tolist())
-                    position += int((lengths[chosen] + 1).sum())
-                    docs += int(chosen.sum())
-                source_ranges[name] = {"start": begin, "end": position, "documents": docs,
-                                       "tokens": position - begin}  # fmt: skip
-            header = {"split": split, "dtype": dtype.name, "tokens": position,
-                      "documents": len(rows["id"]), "vocab_size": vocab_size, "eos_id": EOS_ID,
-                      "sources": {n: [r["start"], r["end"]] for n, r in source_ranges.items()}}  # fmt: skip
+            fh.truncate(HEADER_BYTES + position * dtype.itemsize)
+        if position:
+            written = np.memmap(tmp, dtype=dtype, mode="r+", offset=HEADER_BYTES, shape=(position,))
+            for i, (part, meta) in enumerate(zip(parts, metas, strict=True)):
+                if meta["ids"][split]:
+                    blocks.update(_copy_part(part, meta, split, i, offsets, written))
+            written.flush()
+            del written
+        header = {"split": split, "dtype": dtype.name, "tokens": position,
+                  "documents": sum(r["documents"] for r in source_ranges.values()), "vocab_size": vocab_size,
+                  "eos_id": EOS_ID, "sources": {n: [r["start"], r["end"]] for n, r in source_ranges.items()}}  # fmt: skip
+        with open(tmp, "r+b") as fh:
             write_header(fh, header)
+    rows: dict[str, list[Any]] = {"id": [], "source": [], "start": [], "length": []}
+    for key in sorted(blocks, key=lambda k: (k[0], k[1])):
+        rows["id"].extend(blocks[key]["id"])
+        rows["source"].extend([key[0]] * len(blocks[key]["id"]))
+        rows["start"].extend(blocks[key]["start"])
+        rows["length"].extend(blocks[key]["length"])
     table = pa.table(
         {
             "id": pa.array(rows["id"], pa.string()),
@@ -224,31 +274,36 @@ def pack_corpus(
     if not shards:
         raise ValueError(f"{corpus_dir}: the corpus has no shards to pack")
     tokenizer = SciTokenizer.load(tokenizer_dir)
-    fingerprint = hashlib.sha256(
-        f"{tokenizer_fingerprint(tokenizer_dir)}:{val_fraction}:{split_seed}:{PACKED_VERSION}".encode()
-    ).hexdigest()[:16]
+    settings = f"{tokenizer_fingerprint(tokenizer_dir)}:{val_fraction}:{split_seed}:{PACKED_VERSION}"
     parts_dir = out / "parts"
     parts_dir.mkdir(parents=True, exist_ok=True)
     parts = [parts_dir / f"{shard.stem}.npz" for shard in shards]
+    rows_in = {shard: pq.ParquetFile(shard).metadata.num_rows for shard in shards}
     todo = []
     for shard, part in zip(shards, parts, strict=True):
-        if part.exists() and _load_part(part)[1]["fingerprint"] == fingerprint:
+        fingerprint = _part_fingerprint(settings, shard)
+        if part.exists() and _load_meta(part)["fingerprint"] == fingerprint:
             continue
-        todo.append((shard, part))
-    total = sum(pq.ParquetFile(shard).metadata.num_rows for shard, _ in todo)
-    with tqdm(total=total, desc="pack", unit="doc", disable=not progress) as bar:
+        todo.append((shard, part, fingerprint))
+    with tqdm(total=sum(rows_in[s] for s, _, _ in todo), desc="pack", unit="doc", disable=not progress) as bar:
         opts = {"val_fraction": val_fraction, "split_seed": split_seed}
-        for shard, part in todo:
+        for shard, part, fingerprint in todo:
             _pack_shard(shard, tokenizer, fingerprint, opts, part, bar)
     with atomic_dir(out / "tokenizer") as tmp:
         tokenizer.save(tmp)
-    splits = {split: _assemble_split(split, parts, out, tokenizer.vocab_size) for split in SPLITS}
-    metas = [_load_part(p)[1] for p in parts]
+    metas = [_load_meta(p) for p in parts]
+    splits = {split: _assemble_split(split, parts, metas, out, tokenizer.vocab_size) for split in SPLITS}
     rejects = [Reject(source=r["source"], file=str(shard), position=r["id"], reason=r["reason"],
                       step="pack") for shard, m in zip(shards, metas, strict=True) for r in m["rejects"]]  # fmt: skip
     write_rejects(out / "rejects.parquet", rejects)
     held_out = sum(m["held_out_prompts"] for m in metas)
     packed = sum(s["documents"] for s in splits.values())
+    documents_in = sum(rows_in.values())
+    if documents_in != packed + held_out + len(rejects):
+        raise RuntimeError(
+            f"{corpus_dir}: the shards hold {documents_in} documents but {packed} were packed, "
+            f"{held_out} held out and {len(rejects)} rejected; delete {parts_dir} and pack again"
+        )
     meta = {
         "format": PACKED_FORMAT,
         "version": PACKED_VERSION,
@@ -261,7 +316,7 @@ def pack_corpus(
         "split_seed": split_seed,
         "source_weights": read_source_weights(corpus_dir),
         "splits": splits,
-        "documents_in": packed + held_out + len(rejects),
+        "documents_in": documents_in,
         "held_out_prompts": held_out,
         "rejected": len(rejects),
     }
@@ -282,7 +337,3 @@ def load_packed_meta(packed_dir: str | os.PathLike[str]) -> dict[str, Any]:
         raise ValueError(f"{path}: not a {PACKED_FORMAT} v{PACKED_VERSION} directory; re-pack it")
     return meta  # type: ignore[no-any-return]
 
-
-def iter_split_documents(packed_dir: str | os.PathLike[str], split: str) -> Iterable[dict[str, Any]]:
-    """Rows of ``<split>.docs.parquet``: id, source, start, length."""
-    yield from pq.read_table(Path(packed_dir) / f"{split}.docs.parquet").to_pylist()

@@ -79,7 +79,3 @@ def build_model(config: OPTConfig, seed: int) -> OPTForCausalLM:
     torch.manual_seed(seed)
     return OPTForCausalLM(config)
 
-
-def count_parameters(model: object) -> int:
-    """Distinct trainable parameters (tied weights counted once)."""
-    return sum(p.numel() for p in model.parameters())  # type: ignore[attr-defined]

@@ -98,4 +98,8 @@ def pretrain(cfg: PretrainConfig) -> dict[str, Any]:
     def evaluate(m: PreTrainedModel) -> dict[str, float]:
         return val.evaluate(m, ctx, cfg.batch_size, cfg.precision)
 
-    return run_training(cfg, model, rows, evaluate, tokenizer, ctx)
+    inputs = {"data": str(Path(cfg.data).resolve()), "tokenizer_fingerprint": meta["tokenizer_fingerprint"],
+              "train_tokens": meta["splits"]["train"]["tokens"]}  # fmt: skip
+    split = {"val_fraction": meta["val_fraction"], "split_seed": meta["split_seed"],
+             "corpus_dir": meta["corpus_dir"]}  # fmt: skip
+    return run_training(cfg, model, rows, evaluate, tokenizer, ctx, inputs=inputs, split=split)

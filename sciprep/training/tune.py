@@ -17,6 +17,7 @@ import torch
 from sciprep.tokenize.specials import EOS, PAD, SPECIAL_IDS
 from sciprep.training.config import TuneConfig
 from sciprep.training.distributed import DistContext, init_distributed
+from sciprep.training.export import read_training_info
 from sciprep.training.loop import IGNORE_INDEX, autocast_context, run_training
 from sciprep.training.sft_data import Example, ExampleRows, load_prompt_examples
 
@@ -98,7 +99,8 @@ def tune(cfg: TuneConfig) -> dict[str, Any]:
     ctx = init_distributed(cfg.device)
     model_dir = resolve_model_dir(cfg.init)
     tokenizer = SciTokenizer.load(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    # safetensors only: a pickled pytorch_model.bin could run code on load.
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, use_safetensors=True)
     if cfg.context_length > model.config.max_position_embeddings:
         raise ValueError(f"context_length {cfg.context_length} exceeds the model's "
                          f"{model.config.max_position_embeddings} positions")  # fmt: skip
@@ -115,4 +117,8 @@ def tune(cfg: TuneConfig) -> dict[str, Any]:
 
     notes = {"train_examples": len(splits.train), "held_out_examples": len(splits.test),
              "evaluated_examples": len(held_out), "skipped_examples": splits.skipped}  # fmt: skip
-    return run_training(cfg, model, rows, evaluate, tokenizer, ctx, notes)
+    inputs = {"data": str(Path(cfg.data).resolve()), "init": str(model_dir.resolve())}
+    # The corpus documents the model never saw are those its pretraining held out; keep that rule.
+    split = read_training_info(model_dir) or {"val_fraction": cfg.val_fraction, "split_seed": cfg.split_seed,
+                                              "corpus_dir": cfg.data}  # fmt: skip
+    return run_training(cfg, model, rows, evaluate, tokenizer, ctx, notes, inputs=inputs, split=split)

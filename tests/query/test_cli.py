@@ -97,3 +97,19 @@ def test_ask_with_a_missing_index_fails_with_a_clear_message(
 ) -> None:
     assert main(["ask", str(tiny_model), CONTEXT, "--index", str(tmp_path / "nope")]) == 2
     assert "not a query index" in capsys.readouterr().err
+
+
+def test_evaluation_defaults_to_the_split_recorded_in_the_model_and_warns_on_a_mismatch(
+    tiny_model: Path, sample_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    (model / "sciprep_training.json").write_text(json.dumps({"val_fraction": TEST_FRACTION, "split_seed": 3}))
+    argv = ["eval", "formulas", "--model", str(model), "--index", str(sample_index), "--limit", "2",
+            "--methods", "retrieval", "--json"]  # fmt: skip
+    report = _json(capsys, argv)
+    assert isinstance(report, dict) and report["split"] == {"validation_fraction": TEST_FRACTION, "seed": 3}
+    assert main([*argv, "--seed", "0"]) == 0
+    assert "--seed 0 differs from the split_seed 3" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from sciprep.query.lm import LanguageModel
+from sciprep.tokenize.specials import EOS, SPECIAL_IDS
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_cached_beam_steps_match_a_full_forward_pass(model_dir: Path) -> None:
     lm = LanguageModel.load(model_dir)
     prompted = lm.prompt("Black holes radiate [START_REF]", reserve=16)
     prompt = prompted.prompt_ids
-    assert prompt[0] == lm.bos_id
+    assert prompt[0] == SPECIAL_IDS[EOS]  # the separator packed streams put before each document
     conts = [[40], [41], [42]]
     steps = [
         prompted.next_logprobs([[]]),

@@ -31,3 +31,14 @@ def test_missing_packed_directory_is_a_clear_error(tmp_path: Path, capsys: objec
     code = main(["train", "pretrain", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "run")])
     assert code == 2
     assert "packed.json" in capsys.readouterr().err  # type: ignore[attr-defined]
+
+
+def test_importing_the_training_package_and_its_commands_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, sciprep.training, sciprep.training.cli; "
+            "assert sciprep.training.load_packed_meta; "
+            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

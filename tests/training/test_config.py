@@ -39,3 +39,21 @@ def test_unknown_or_mistyped_keys_name_the_file_and_key(tmp_path: Path) -> None:
     path.write_text("out: run\nbatch_size: many\n")
     with pytest.raises(ValueError, match="batch_size"):
         load_config(PretrainConfig, path, {})
+
+
+def test_yaml_paths_are_relative_to_the_yaml_file_and_flags_to_the_cwd(tmp_path: Path) -> None:
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    path = folder / "tune.yaml"
+    path.write_text(f"data: ../corpus\nout: runs/t\nfrom: {tmp_path / 'abs'}\n")
+    cfg = load_config(TuneConfig, path, {})
+    assert Path(cfg.data) == folder / "../corpus"
+    assert Path(cfg.out) == folder / "runs/t"
+    assert Path(cfg.init) == tmp_path / "abs"
+    assert load_config(TuneConfig, path, _flags(TuneConfig, ["--out", "here"])).out == "here"
+
+
+@pytest.mark.parametrize("setting", [["--epochs", "-1"], ["--epochs", "0"], ["--max-tokens", "-5"]])
+def test_a_non_positive_budget_is_refused(setting: list[str]) -> None:
+    with pytest.raises(ValueError, match=setting[0][2:].replace("-", "_") + " must be > 0"):
+        load_config(PretrainConfig, None, {"out": "r", **_flags(PretrainConfig, setting)})

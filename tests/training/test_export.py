@@ -8,7 +8,10 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from sciprep.tokenize import SciTokenizer
+from sciprep.corpus.splits import DEFAULT_SPLIT_SEED
 from sciprep.training.checkpoint import list_checkpoints
+from sciprep.training.export import read_training_info
+from tests.training.conftest import VAL_FRACTION, Sample
 
 
 def test_saved_model_loads_with_auto_classes_and_matches_last_checkpoint(pretrained: Path) -> None:
@@ -26,3 +29,8 @@ def test_saved_model_loads_with_auto_classes_and_matches_last_checkpoint(pretrai
         assert torch.equal(model(x).logits, checkpoint(x).logits)
         out = model.generate(x, max_new_tokens=5, do_sample=False)
     assert out.shape[1] == len(ids) + 5 or out[0, -1].item() == model.generation_config.eos_token_id
+
+
+def test_model_directory_records_the_held_out_rule_of_its_data(sample: Sample, pretrained: Path) -> None:
+    info = read_training_info(pretrained / "model")
+    assert info == {"val_fraction": VAL_FRACTION, "split_seed": DEFAULT_SPLIT_SEED, "corpus_dir": str(sample.corpus)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,24 @@ def test_checkpoints_are_complete_and_only_the_last_n_are_kept(uninterrupted: tu
 def test_resuming_with_a_different_batch_is_refused(sample: Sample, uninterrupted: tuple[Path, int]) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         pretrain(_small_epochs(sample, uninterrupted[0], batch_size=2))
+
+
+@pytest.mark.parametrize("change", [{"prompt_ratio": 0.3}, {"source_weights": {"arxiv": 5.0}},
+                                    {"dropout": 0.0}, {"preset": "mini"}])  # fmt: skip
+def test_resuming_with_a_different_data_mix_or_model_is_refused(
+    sample: Sample, uninterrupted: tuple[Path, int], change: dict[str, object]
+) -> None:
+    with pytest.raises(ValueError, match=f"different {next(iter(change))}"):
+        pretrain(_small_epochs(sample, uninterrupted[0], **change))
+
+
+def test_resuming_on_another_packed_directory_is_refused(
+    sample: Sample, uninterrupted: tuple[Path, int], tmp_path: Path
+) -> None:
+    other = tmp_path / "packed"
+    shutil.copytree(sample.packed, other, ignore=shutil.ignore_patterns("parts"))
+    with pytest.raises(ValueError, match="different data"):
+        pretrain(_small_epochs(sample, uninterrupted[0], data=str(other)))
 
 
 def test_early_stop_records_the_epoch_where_patience_ran_out() -> None:

@@ -119,3 +119,54 @@ def test_bad_manifest_weight_names_the_source(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="pubmed"):
         read_source_weights(tmp_path)
     assert read_source_weights(tmp_path / "missing") == {}
+
+
+def _write_corpus(root: Path, docs: list[Document]) -> Path:
+    write_documents(root / "shards" / "s-00000.parquet", docs)
+    return root
+
+
+def _papers(prefix: str, n: int) -> list[Document]:
+    return [Document(id=f"{prefix}{i}", text=f"Paper {prefix} {i} on [START_MATH]x^{i}[END_MATH].",
+                     source="s", kind="paper") for i in range(n)]  # fmt: skip
+
+
+def test_repack_into_the_same_out_after_the_corpus_changes_retokenises(sample: Sample, tmp_path: Path) -> None:
+    first = _write_corpus(tmp_path / "a", _papers("a", 3))
+    second = _write_corpus(tmp_path / "b", _papers("b", 7))  # same shard name, other documents
+    pack_corpus(first, sample.tokenizer, tmp_path / "out", val_fraction=0.0, progress=False)
+    meta = pack_corpus(second, sample.tokenizer, tmp_path / "out", val_fraction=0.0, progress=False)
+    assert meta["documents_in"] == meta["splits"]["train"]["documents"] == 7
+    ids = {r["id"] for r in _docs_table(tmp_path / "out", "train")}
+    assert ids == {f"b{i}" for i in range(7)}
+    # Rewriting a shard in place (new size and mtime) is noticed too.
+    _write_corpus(second, _papers("c", 2))
+    meta = pack_corpus(second, sample.tokenizer, tmp_path / "out", val_fraction=0.0, progress=False)
+    assert {r["id"] for r in _docs_table(tmp_path / "out", "train")} == {"c0", "c1"}
+
+
+def test_conservation_counts_shard_rows_and_fails_on_stale_parts(
+    sample: Sample, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sciprep.training.packing as packing
+
+    monkeypatch.setattr(packing, "_part_fingerprint", lambda settings, shard: "ignores-the-shard")
+    pack_corpus(_write_corpus(tmp_path / "a", _papers("a", 3)), sample.tokenizer, tmp_path / "out",
+                val_fraction=0.0, progress=False)  # fmt: skip
+    with pytest.raises(RuntimeError, match="hold 5 documents but 3 were packed"):
+        pack_corpus(_write_corpus(tmp_path / "b", _papers("b", 5)), sample.tokenizer, tmp_path / "out",
+                    val_fraction=0.0, progress=False)  # fmt: skip
+
+
+def test_query_prompts_start_with_the_token_that_precedes_every_packed_document(
+    sample: Sample, pretrained: Path
+) -> None:
+    from sciprep.query.lm import LanguageModel
+    from sciprep.tokenize.specials import BOS
+
+    lm = LanguageModel.load(pretrained / "model")
+    first = lm.prompt("The energy [START_MATH]", reserve=8).prompt_ids[0]
+    tokens = open_tokens(sample.packed / "train.tokens")
+    starts = [r["start"] for r in _docs_table(sample.packed, "train") if r["start"] > 0]
+    assert starts and {int(tokens[s - 1]) for s in starts} == {first}
+    assert SPECIAL_IDS[BOS] not in set(tokens.tolist())

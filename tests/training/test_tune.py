@@ -10,6 +10,7 @@ from transformers import AutoModelForCausalLM
 from sciprep.tokenize import SciTokenizer
 from sciprep.training import TuneConfig, evaluate_examples, load_prompt_examples, tune
 from sciprep.training.distributed import init_distributed
+from sciprep.training.export import read_training_info
 from sciprep.training.metrics import read_metrics
 from sciprep.training.tune import resolve_model_dir
 from tests.training.conftest import Sample
@@ -33,6 +34,23 @@ def test_tuning_lowers_held_out_answer_loss_and_writes_a_model(
     assert val[-1]["loss"] < before["loss"]
     tuned = AutoModelForCausalLM.from_pretrained(out / "model")
     assert tuned.config.model_type == "opt" and SciTokenizer.load(out / "model").vocab_size == tokenizer.vocab_size
+    # The tuned model keeps its pretraining's held-out rule for evaluation.
+    assert read_training_info(out / "model") == read_training_info(pretrained / "model")
+
+
+def test_tune_loads_weights_from_safetensors_only(
+    sample: Sample, pretrained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, object] = {}
+
+    def refuse(path: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+        raise RuntimeError("stop before training")
+
+    monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained", refuse)
+    with pytest.raises(RuntimeError, match="stop before training"):
+        tune(TuneConfig(data=str(sample.corpus), init=str(pretrained), out=str(tmp_path / "t"), progress=False))
+    assert seen.get("use_safetensors") is True
 
 
 def test_from_accepts_run_model_and_checkpoint_directories(pretrained: Path) -> None:
