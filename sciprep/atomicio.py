@@ -1,13 +1,17 @@
-"""Atomic file writes: a crash leaves either the old file or the new one, never half.
+"""Atomic writes: a crash leaves either the old file (or directory) or the new one, never half.
 
 Every stage writes through :func:`atomic_path` (temp file in the same directory, fsync,
-``os.replace``), so "the file exists" can be used as a completion marker for resume.
+``os.replace``) or, for a directory such as a checkpoint or a model export,
+:func:`atomic_dir`, so "the path exists" can be used as a completion marker for resume.
+Results get the permissions an ordinary ``open``/``mkdir`` would give (the umask
+applies), not the owner-only mode of temporary files.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,3 +55,30 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
 def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> None:
     """Write ``obj`` as stable, sorted, indented JSON atomically (byte-identical reruns)."""
     write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty temporary directory next to ``path``; it replaces ``path`` on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    os.chmod(tmp, 0o777 & ~current_umask())
+    try:
+        yield tmp
+        for child in tmp.iterdir():
+            if child.is_file():
+                with open(child, "rb") as fh:
+                    os.fsync(fh.fileno())
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, load_model, save_file
 
-from sciprep.training.atomic_dirs import atomic_dir
+from sciprep.atomicio import atomic_dir
 from sciprep.training.export import save_model_files
 
 CHECKPOINTS_DIR = "checkpoints"

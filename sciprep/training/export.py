@@ -16,9 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sciprep.atomicio import write_json_atomic
+from sciprep.atomicio import atomic_dir, write_json_atomic
 from sciprep.tokenize.specials import BOS, EOS, PAD, SPECIAL_IDS
-from sciprep.training.atomic_dirs import atomic_dir
 
 SUMMARY_FILE = "summary.json"
 TRAINING_INFO_FILE = "sciprep_training.json"

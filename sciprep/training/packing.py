@@ -38,12 +38,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from sciprep.atomicio import atomic_path, write_json_atomic
+from sciprep.atomicio import atomic_dir, atomic_path, write_json_atomic
 from sciprep.corpus.document import Document
 from sciprep.corpus.shards import MANIFEST_FILE, Reject, list_shards, read_documents, write_rejects
 from sciprep.corpus.splits import DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION, is_validation
 from sciprep.tokenize.specials import EOS, SPECIAL_IDS
-from sciprep.training.atomic_dirs import atomic_dir
 from sciprep.training.token_files import HEADER_BYTES, token_dtype, write_header
 
 PACKED_FORMAT = "sciprep-packed"
