@@ -1,8 +1,11 @@
 """Stored step attributes: ``OUT/attributes/<step label>/<input shard stem>.parquet``.
 
-Each file holds one row per document that reached the step in that input shard:
-``id``, ``position`` (row in the input shard), ``text_hash`` (of the text the step
-saw) and the step's attribute columns. The step's tag fingerprint is stored in the
+Each file holds one row per document that reached the step in that input shard, plus
+rows kept from earlier runs for documents of the shard that stopped before the step
+this time (so a stricter-then-relaxed threshold does not recompute them): ``id``,
+``position`` (row in the input shard), ``text_hash`` (of the text the step saw) and
+the step's attribute columns. Readers select the documents alive at the step by
+position; rows of other documents are ignored. The step's tag fingerprint is stored in the
 Parquet schema metadata; a row is reused only when fingerprint, id and text hash all
 match, so a stale attribute can never be applied to changed text.
 """

@@ -8,14 +8,18 @@ attributes, and resolves, in pipeline order:
 * each corpus-scope step's ``decide_corpus`` over the documents still alive at it.
 
 The result maps ``(input shard stem, position)`` to the step index that stopped the
-document and its decision. Index ``-1`` is input validation.
+document and its decision (index ``-1`` is input validation), and to metadata updates
+for documents a corpus step keeps on behalf of removed copies: a step that implements
+:class:`MergesMetadata` (exact dedup: the identifiers of the copies it removed) is asked
+for them with the same table it decided on. Updates change metadata only, never text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -35,7 +39,25 @@ class CorpusDecision:
     decision: Remove | Reject
 
 
-def resolve_corpus_decisions(out_dir: Path, stems: Sequence[str], steps: Sequence[Step]) -> dict[Key, CorpusDecision]:
+@runtime_checkable
+class MergesMetadata(Protocol):
+    """A corpus step that moves metadata from the copies it removes onto the copy it keeps."""
+
+    def metadata_updates(self, table: pa.Table) -> dict[str, dict[str, str]]:
+        """``{kept id: {Metadata field: value}}`` for the table given to ``decide_corpus``."""
+        ...
+
+
+@dataclass
+class CorpusOutcome:
+    """What the corpus-wide phase decided: stops, and metadata updates of kept documents."""
+
+    decided: dict[Key, CorpusDecision] = field(default_factory=dict)
+    #: Later steps' values win over earlier ones' for the same field.
+    metadata: dict[Key, dict[str, str]] = field(default_factory=dict)
+
+
+def resolve_corpus_decisions(out_dir: Path, stems: Sequence[str], steps: Sequence[Step]) -> CorpusOutcome:
     """Decisions for documents stopped by id repetition or by a corpus-scope step."""
     ids: list[str] = []
     keys: list[Key] = []
@@ -49,6 +71,7 @@ def resolve_corpus_decisions(out_dir: Path, stems: Sequence[str], steps: Sequenc
         stops.extend(table.column("_stop_index").to_pylist())
 
     decided: dict[Key, CorpusDecision] = {}
+    metadata: dict[Key, dict[str, str]] = {}
     first_seen: dict[str, Key] = {}
     for doc_id, key in zip(ids, keys):
         if doc_id in first_seen:
@@ -85,4 +108,9 @@ def resolve_corpus_decisions(out_dir: Path, stems: Sequence[str], steps: Sequenc
             if doc_id not in position_of:
                 raise ValueError(f"cleaning step {step.label!r}: removed unknown or already removed id {doc_id!r}")
             decided[position_of[doc_id]] = CorpusDecision(index, decision)
-    return decided
+        if isinstance(step, MergesMetadata):
+            for doc_id, values in sorted(step.metadata_updates(table).items()):
+                if doc_id not in position_of or position_of[doc_id] in decided:
+                    raise ValueError(f"cleaning step {step.label!r}: metadata update for {doc_id!r}, not an id it kept")
+                metadata.setdefault(position_of[doc_id], {}).update(values)
+    return CorpusOutcome(decided, metadata)

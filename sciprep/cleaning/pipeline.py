@@ -121,18 +121,18 @@ class Pipeline:
                 write_json_atomic(marker_path, marker)
             tag_markers.append(marker)
 
-        decided = resolve_corpus_decisions(out_dir, stems, self.steps)
+        outcome = resolve_corpus_decisions(out_dir, stems, self.steps)
 
         total = new_stats(self.steps)
         rejects: list[Reject] = []
-        for stem, tag_marker in tqdm(
-            list(zip(stems, tag_markers)), desc="clean: write", unit="shard", disable=not progress
+        for shard, tag_marker in tqdm(
+            list(zip(shards, tag_markers)), desc="clean: write", unit="shard", disable=not progress
         ):
-            marker_path = out_dir / _DONE_DIR / f"{stem}.json"
+            marker_path = out_dir / _DONE_DIR / f"{shard.stem}.json"
             marker = _read_marker(marker_path, fingerprint)
             if marker is None:
                 read_rejects = [ReadReject(**r) for r in tag_marker["read_rejects"]]
-                stats, shard_rejects = write_shard(out_dir, stem, self.steps, decided, read_rejects)
+                stats, shard_rejects = write_shard(out_dir, shard, self.steps, outcome, read_rejects)
                 marker = {"fingerprint": fingerprint, "stats": stats, "rejects": [vars(r) for r in shard_rejects]}
                 write_json_atomic(marker_path, marker)
             add_stats(total, marker["stats"])

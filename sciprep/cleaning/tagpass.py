@@ -143,6 +143,23 @@ class _StepCache:
         self.rows.append({"id": doc.id, "position": position, "text_hash": digest, **attrs})
         return attrs
 
+    def rows_to_store(self, positions: dict[str, int]) -> list[dict[str, Any]]:
+        """This run's rows, plus stored rows of the shard's documents that did not reach the step.
+
+        A document an earlier step stops in this run (a stricter threshold) keeps its
+        stored attributes, so relaxing the threshold again reuses them instead of
+        recomputing. ``positions`` maps each id of the shard to its position now; ids no
+        longer in the shard are dropped. A carried row is only reused while its text hash
+        still matches the text the step sees.
+        """
+        visited = {row["id"] for row in self.rows}
+        carried = [
+            {"id": doc_id, "position": positions[doc_id], "text_hash": digest, **attrs}
+            for doc_id, (digest, attrs) in self.cached.items()
+            if doc_id in positions and doc_id not in visited
+        ]
+        return self.rows + sorted(carried, key=lambda row: row["position"])
+
 
 def _run_steps(item: _Staged, steps: Sequence[Step], caches: Sequence[_StepCache]) -> None:
     for index, (step, cache) in enumerate(zip(steps, caches)):
@@ -185,13 +202,15 @@ def tag_shard(shard: Path, out_dir: Path, steps: Sequence[Step]) -> dict[str, An
     docs, read_rejects = read_input_shard(shard)
     caches = [_StepCache(out_dir, step, stem) for step in steps]
     staged: list[_Staged] = []
+    positions: dict[str, int] = {}
     for position, doc in docs:
+        positions.setdefault(doc.id, position)
         item = _Staged(doc, position, len(doc.text.encode("utf-8")))
         _run_steps(item, steps, caches)
         staged.append(item)
     for cache in caches:
         if cache.enabled:
-            write_attributes(out_dir, cache.step, stem, cache.rows)
+            write_attributes(out_dir, cache.step, stem, cache.rows_to_store(positions))
     table = pa.Table.from_pylist([s.to_row() for s in staged], schema=STAGED_SCHEMA)
     with atomic_path(staged_path(out_dir, stem)) as tmp:
         pq.write_table(table, tmp, compression="zstd")

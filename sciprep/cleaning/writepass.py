@@ -6,6 +6,12 @@ to ``OUT/shards/<stem>.parquet`` (the corpus shard format), removed ones to
 ``OUT/excluded/<stem>.parquet`` with step, reason and score; rejected ones are
 returned for ``OUT/rejects.parquet``. Per-step counts come back as plain dicts that
 add up across shards (see :func:`add_stats`).
+
+Conservation is checked against numbers counted independently of the staging: the
+input shard's row count (from its Parquet footer) must equal the staged rows plus the
+rows the reader rejected, and the rows actually written (read back from the output
+files' footers) plus the rejects must equal it too. A row lost between passes, or a
+writer that drops one, raises :class:`ConservationError`.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sciprep.atomicio import atomic_path
-from sciprep.cleaning.corpus_decisions import READ_STEP_INDEX, CorpusDecision, Key
+from sciprep.cleaning.corpus_decisions import READ_STEP_INDEX, CorpusOutcome
 from sciprep.cleaning.steps.base import Remove, Step
 from sciprep.cleaning.tagpass import ReadReject, staged_path
 from sciprep.corpus.document import DOCUMENT_SCHEMA, Document
@@ -82,14 +88,25 @@ def check_conservation(stats: Mapping[str, Any], where: str) -> None:
         )
 
 
+def _check_rows(where: str, expected: int, counted: int, what: str) -> None:
+    if counted != expected:
+        raise ConservationError(f"{where}: the input shard has {expected} rows but {what} = {counted}")
+
+
 def write_shard(
     out_dir: Path,
-    stem: str,
+    shard: Path,
     steps: Sequence[Step],
-    decided: Mapping[Key, CorpusDecision],
+    outcome: CorpusOutcome,
     read_rejects: Sequence[ReadReject],
 ) -> tuple[dict[str, Any], list[Reject]]:
-    """Write one shard's kept and excluded documents; return its stats and rejects."""
+    """Write the kept and excluded documents of input ``shard``; return its stats and rejects.
+
+    Raises :class:`ConservationError` when the rows staged or written do not account for
+    every row of ``shard``.
+    """
+    stem = shard.stem
+    decided = outcome.decided
     stats = new_stats(steps)
     labels = [step.label for step in steps]
     kept: list[Document] = []
@@ -108,7 +125,11 @@ def write_shard(
         source_stats(bad.source)["rejected"] += 1
         rejects.append(Reject(bad.source, file_name, f"row {bad.position}", bad.reason, READ_LABEL))
 
-    for row in pq.read_table(staged_path(out_dir, stem)).to_pylist():
+    staged = pq.read_table(staged_path(out_dir, stem))
+    n_input = pq.ParquetFile(shard).metadata.num_rows
+    where = f"shard {file_name}"
+    _check_rows(where, n_input, staged.num_rows + len(read_rejects), "staged + unreadable rows")
+    for row in staged.to_pylist():
         doc = Document.from_row(row)
         position = row["_position"]
         in_bytes = row["_in_bytes"]
@@ -138,6 +159,8 @@ def write_shard(
                 step_stats["modified_by_source"][doc.source] = step_stats["modified_by_source"].get(doc.source, 0) + 1
 
         if stop_index is None:
+            for name, value in outcome.metadata.get((stem, position), {}).items():
+                setattr(doc.metadata, name, value)
             kept.append(doc)
             text_bytes = len(doc.text.encode("utf-8"))
             stats["kept"]["documents"] += 1
@@ -170,8 +193,11 @@ def write_shard(
         src["removed"] += 1
         excluded.append({**doc.to_row(), "step": label, "reason": reason, "score": score})
 
-    check_conservation(stats, f"shard {file_name}")
+    check_conservation(stats, where)
+    _check_rows(where, n_input, stats["in"]["documents"], "documents counted in")
     write_documents(out_dir / SHARDS_DIR / file_name, kept)
     with atomic_path(out_dir / EXCLUDED_DIR / file_name) as tmp:
         pq.write_table(pa.Table.from_pylist(excluded, schema=EXCLUDED_SCHEMA), tmp, compression="zstd")
+    written = sum(pq.ParquetFile(out_dir / d / file_name).metadata.num_rows for d in (SHARDS_DIR, EXCLUDED_DIR))
+    _check_rows(where, n_input, written + len(rejects), "rows written to shards/ + excluded/ + rejects")
     return stats, rejects

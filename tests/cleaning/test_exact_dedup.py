@@ -1,24 +1,33 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 
 from sciprep.cleaning.attributes import text_hash
 from sciprep.cleaning.steps import build_step
-from sciprep.cleaning.steps.exact_dedup import document_identifiers, normalised_content
+from sciprep.cleaning.steps.exact_dedup import ExactDedup, document_identifiers, normalised_content
 from sciprep.corpus.document import Document, Metadata, Reference
+from sciprep.corpus.readers.bibtex import read as read_bibtex
 from tests.cleaning.conftest import prose
 
 
-def _decide(docs: list[Document], **params: object) -> dict[str, str]:
-    """Run exact dedup's tag + corpus decision over ``docs``; ``{removed id: reason}``."""
-    step = build_step("exact_dedup", params)
+def _table(step: ExactDedup, docs: list[Document]) -> pa.Table:
+    """The attribute table the pipeline would give ``step`` for ``docs``."""
     rows = [
         {"id": d.id, "shard": "s", "position": i, "text_hash": text_hash(d.text), **step.tag(d)}
         for i, d in enumerate(docs)
     ]
     schema = pa.schema([("id", pa.string()), ("shard", pa.string()), ("position", pa.int64()),
                         ("text_hash", pa.string()), *step.attributes])  # fmt: skip
-    return {k: v.reason for k, v in step.decide_corpus(pa.Table.from_pylist(rows, schema=schema)).items()}
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _decide(docs: list[Document], **params: object) -> dict[str, str]:
+    """Run exact dedup's tag + corpus decision over ``docs``; ``{removed id: reason}``."""
+    step = build_step("exact_dedup", params)
+    assert isinstance(step, ExactDedup)
+    return {k: v.reason for k, v in step.decide_corpus(_table(step, docs)).items()}
 
 
 def _doc(doc_id: str, text: str, **meta: object) -> Document:
@@ -60,7 +69,7 @@ def test_same_identifier_keeps_the_richest_copy() -> None:
 
 def test_groups_close_transitively_over_different_identifiers() -> None:
     docs = [_doc("v1", prose("v1"), arxiv_id="2101.00001v1"),
-            _doc("both", prose("both"), arxiv_id="2101.00001v2", doi="10.1/y"),
+            _doc("both", prose("both", 200), arxiv_id="2101.00001v2", doi="10.1/y"),
             _doc("journal", prose("journal"), doi="10.1/Y")]  # fmt: skip
     assert sorted(_decide(docs)) == ["journal", "v1"]
 
@@ -82,3 +91,54 @@ def test_prompt_records_are_not_deduplicated_by_identifier() -> None:
 def test_switching_off_identifier_dedup_keeps_distinct_texts() -> None:
     docs = [_doc("a", prose("a"), doi="10.1/v"), _doc("b", prose("b"), doi="10.1/v")]
     assert _decide(docs, by_identifier=False) == {}
+
+
+def test_full_paper_is_kept_over_an_abstract_with_more_identifiers() -> None:
+    paper = _doc("paper", prose("full paper", 2000), doi="10.1000/abc")
+    abstract = Document(id="abs1", text=prose("its abstract", 80), source="s", kind="abstract",
+                        metadata=Metadata(doi="10.1000/ABC", pmid="123"))  # fmt: skip
+    removed = _decide([abstract, paper])
+    assert list(removed) == ["abs1"] and "kept paper" in removed["abs1"]
+
+
+def test_a_longer_copy_beats_one_with_more_identifiers_of_the_same_kind() -> None:
+    short = _doc("short", prose("preprint", 100), arxiv_id="2101.00001", pmid="9")
+    full = _doc("full", prose("journal", 900), arxiv_id="2101.00001v2")
+    assert list(_decide([short, full])) == ["short"]
+
+
+def test_identifiers_of_removed_copies_move_to_the_kept_document() -> None:
+    step = build_step("exact_dedup")
+    assert isinstance(step, ExactDedup)
+    paper = _doc("paper", prose("full paper", 2000), doi="10.1000/abc")
+    abstract = Document(id="abs1", text=prose("its abstract", 80), source="s", kind="abstract",
+                        metadata=Metadata(doi="10.1000/ABC", pmid="00123", arxiv_id="2101.00001v2"))  # fmt: skip
+    other = _doc("other", prose("unrelated", 300), doi="10.1000/zzz")
+    table = _table(step, [abstract, paper, other])
+    assert step.metadata_updates(table) == {"paper": {"pmid": "123", "arxiv_id": "2101.00001"}}
+
+
+def test_reference_records_differing_only_in_volume_or_pages_are_both_kept() -> None:
+    def column(doc_id: str, volume: str, pages: str) -> Document:
+        text = "[START_REF] Greetings from the Editor, Price[END_REF]\nAuthors: Price, Robert\nPublished: TUGboat, 1981"
+        meta = Metadata(title="Greetings from the Editor", authors=["Price, Robert"], year=1981,
+                        extra={"bibtex_key": doc_id, "venue": "TUGboat", "volume": volume, "pages": pages})  # fmt: skip
+        return Document(id=doc_id, text=text, source="bib", kind="reference", metadata=meta)
+
+    assert _decide([column("a", "2", "3--3"), column("b", "2", "7--7"), column("c", "3", "3--3")]) == {}
+    # The same entry under another key (another bibliography) is still one record.
+    assert list(_decide([column("a", "2", "3--3"), column("copy", "2", "3--3")])) == ["copy"]
+
+
+def test_tugboat_bibliography_loses_no_distinct_reference(shared_data: Path) -> None:
+    docs = [d for d in read_bibtex(shared_data / "bib" / "tugboat.bib", "tugboat") if isinstance(d, Document)]
+    by_id = {d.id: d for d in docs}
+    removed = _decide(docs)
+
+    def record(doc: Document) -> tuple[object, ...]:
+        extra = {k: v for k, v in doc.metadata.extra.items() if k != "bibtex_key"}
+        return doc.metadata.title, doc.metadata.authors, doc.metadata.year, extra
+
+    for doc_id, reason in removed.items():
+        kept = by_id[reason.rsplit("kept ", 1)[1]]
+        assert record(by_id[doc_id]) == record(kept), reason

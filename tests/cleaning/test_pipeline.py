@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sciprep.cleaning.pipeline as pipeline_module
+import sciprep.cleaning.writepass as writepass_module
 from sciprep.cleaning import (
     ConservationError,
     Pipeline,
@@ -220,6 +221,72 @@ def test_conservation_is_checked_by_the_pipeline(
     monkeypatch.setattr(pipeline_module, "write_shard", losing)
     with pytest.raises(ConservationError, match="documents in but kept"):
         pipeline_from_config({"steps": ["normalise"]}).run(src, tmp_path / "out", progress=False)
+
+
+def test_a_row_lost_between_the_passes_is_a_conservation_error(
+    make_corpus: MakeCorpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = make_corpus(_fixture_shards())
+    real = pipeline_module.tag_shard
+
+    def dropping(shard: Path, out_dir: Path, steps: Any) -> Any:
+        marker = real(shard, out_dir, steps)
+        staged = out_dir / "work" / "tagged" / f"{shard.stem}.parquet"
+        table = pq.read_table(staged)
+        pq.write_table(table.slice(0, table.num_rows - 1), staged)
+        return marker
+
+    monkeypatch.setattr(pipeline_module, "tag_shard", dropping)
+    with pytest.raises(ConservationError, match="part-00000.parquet: the input shard has 4 rows but staged"):
+        pipeline_from_config({"steps": ["normalise"]}).run(src, tmp_path / "out", progress=False)
+
+
+def test_a_row_the_writer_drops_is_a_conservation_error(
+    make_corpus: MakeCorpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = make_corpus(_fixture_shards())
+    real = writepass_module.write_documents
+
+    def losing(path: Path, docs: list[Document]) -> Any:
+        return real(path, docs[1:])
+
+    monkeypatch.setattr(writepass_module, "write_documents", losing)
+    with pytest.raises(ConservationError, match="rows written to shards/ \\+ excluded/ \\+ rejects = 3"):
+        pipeline_from_config({"steps": ["normalise"]}).run(src, tmp_path / "out", progress=False)
+
+
+def test_attributes_survive_a_redecide_in_which_an_earlier_step_stops_everything(
+    make_corpus: MakeCorpus, tmp_path: Path
+) -> None:
+    src = make_corpus(_fixture_shards())
+    out = tmp_path / "out"
+    lines: list[str] = []
+
+    def run(min_chars: int) -> dict[str, Any]:
+        length = {"step": "length", "params": {"min_chars": min_chars, "min_chars_by_kind": {}}}
+        pipe = pipeline_from_config({"steps": [length, "exact_dedup"]})
+        return pipe.run(src, out, progress=False, redecide=out.exists(), log=lines.append)
+
+    first = run(5)
+    assert run(10**6)["steps"][1]["entered"] == 0
+    again = run(5)
+    assert "exact_dedup 0 reused / 0 computed" in lines[1]
+    assert "exact_dedup 10 reused / 0 computed" in lines[2]
+    assert again["totals"] == first["totals"]
+
+
+def test_kept_copy_gains_the_identifiers_of_the_copies_exact_dedup_removed(
+    make_corpus: MakeCorpus, tmp_path: Path
+) -> None:
+    paper = _paper("paper", prose("full text", 1500), doi="10.1000/abc")
+    abstract = Document(id="abs1", text=prose("abstract", 80), source="pubmed", kind="abstract",
+                        metadata=Metadata(doi="10.1000/ABC", pmid="123"))  # fmt: skip
+    src = make_corpus([[abstract], [paper]])
+    default_pipeline().run(src, tmp_path / "out", progress=False)
+    (kept,) = iter_documents(tmp_path / "out")
+    assert (kept.id, kept.metadata.doi, kept.metadata.pmid) == ("paper", "10.1000/abc", "123")
+    (removed,) = pq.read_table(tmp_path / "out" / "excluded" / "part-00000.parquet").to_pylist()
+    assert removed["id"] == "abs1" and "kept paper" in removed["reason"]
 
 
 def test_manifest_carries_source_weights_and_cleaned_counts(make_corpus: MakeCorpus, tmp_path: Path) -> None:

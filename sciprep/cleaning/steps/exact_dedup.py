@@ -8,13 +8,23 @@ normalisation collapses whitespace and casefolds prose, never math/SMILES/sequen
 spans (``C1CCCCC1`` is not ``c1ccccc1``), and never collapses numbers: papers that
 differ only in their numbers are different papers.
 
-Keep priority within a group: a source listed earlier in ``source_priority``, then
-more identifiers, more references, longer normalised content, then corpus order.
+Reference records (``kind=reference``, one BibTeX entry each) carry little text: the
+same title and author recur in a journal's recurring column, issue after issue. Their
+content hash therefore also covers the bibliographic fields that tell such entries
+apart (venue, volume, number, pages, year, identifiers).
+
+Keep priority within a group: a source listed earlier in ``source_priority``, then a
+kind listed earlier in ``kind_priority`` (a full paper over its abstract over a
+reference record), longer normalised content, more identifiers, more references, then
+corpus order. Identifiers a removed copy carries and the kept one lacks (the PMID of
+the PubMed abstract of a kept PMC paper) are copied onto the kept document's metadata
+(:meth:`ExactDedup.metadata_updates`), so removing the copy loses no identifier.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +44,12 @@ from sciprep.corpus.document import Document
 _WS = re.compile(r"\s+")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _ARXIV = re.compile(r"^(?:arxiv:\s*)?(?P<id>.+?)(?:v\d+)?$", re.IGNORECASE)
+#: ``Metadata`` field that holds each identifier scheme of :func:`document_identifiers`.
+_ID_FIELDS = {"doi": "doi", "arxiv": "arxiv_id", "pmid": "pmid", "uniprot": "uniprot"}
+#: ``Metadata.extra`` keys that tell apart reference records with the same text.
+_REFERENCE_FIELDS = (
+    "venue", "journal", "booktitle", "volume", "number", "issue", "month", "pages", "edition", "entry_type",
+)
 
 
 def normalised_content(text: str, casefold: bool = True) -> str:
@@ -43,6 +59,24 @@ def normalised_content(text: str, casefold: bool = True) -> str:
         piece = seg.text if seg.kind is not None else (seg.text.casefold() if casefold else seg.text)
         parts.append(_WS.sub(" ", piece) if seg.kind is None else seg.text)
     return _WS.sub(" ", "".join(parts)).strip()
+
+
+def reference_fingerprint(doc: Document) -> str:
+    """The bibliographic fields of a reference record, canonically serialised.
+
+    Excludes the BibTeX key and the file the entry came from, so the same entry in two
+    bibliographies still matches; includes what distinguishes two issues' columns.
+    """
+    meta = doc.metadata
+    extra = {k: _WS.sub(" ", meta.extra[k]).strip().casefold() for k in _REFERENCE_FIELDS if meta.extra.get(k)}
+    payload = {
+        "title": _WS.sub(" ", meta.title).strip().casefold(),
+        "authors": [_WS.sub(" ", a).strip().casefold() for a in meta.authors],
+        "year": meta.year,
+        "identifiers": document_identifiers(doc),
+        "extra": extra,
+    }
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False)
 
 
 def document_identifiers(doc: Document) -> list[str]:
@@ -68,6 +102,7 @@ class ExactDedupParams(StepParams):
     by_identifier: bool = threshold(True)
     identifier_exempt_kinds: tuple[str, ...] = threshold(("prompt",))
     source_priority: tuple[str, ...] = threshold(())
+    kind_priority: tuple[str, ...] = threshold(("paper", "abstract", "reference"))
 
 
 @register_step("exact_dedup")
@@ -77,6 +112,7 @@ class ExactDedup(Step):
     Params = ExactDedupParams
     params: ExactDedupParams
     scope = "corpus"
+    version = 2  # reference records hash their bibliographic fields too
     attributes = pa.schema(
         [
             ("content_hash", pa.string()),
@@ -90,8 +126,9 @@ class ExactDedup(Step):
 
     def tag(self, doc: Document) -> dict[str, Any]:
         content = normalised_content(doc.text, self.params.casefold)
+        hashed = content if doc.kind != "reference" else content + "\x00" + reference_fingerprint(doc)
         return {
-            "content_hash": hashlib.blake2b(content.encode("utf-8"), digest_size=16).hexdigest(),
+            "content_hash": hashlib.blake2b(hashed.encode("utf-8"), digest_size=16).hexdigest(),
             "identifiers": document_identifiers(doc),
             "kind": doc.kind,
             "source": doc.source,
@@ -100,6 +137,55 @@ class ExactDedup(Step):
         }
 
     def decide_corpus(self, table: pa.Table) -> dict[str, Remove]:
+        removed: dict[str, Remove] = {}
+        for rows, keep, why in self._groups(table):
+            for i, row in enumerate(rows):
+                if i != keep:
+                    removed[row["id"]] = Remove(f"duplicate by {why[i]}; kept {rows[keep]['id']}", 1.0)
+        return removed
+
+    def metadata_updates(self, table: pa.Table) -> dict[str, dict[str, str]]:
+        """``{kept id: {Metadata field: value}}``: identifiers its removed copies add.
+
+        Called with the same table as :meth:`decide_corpus`. A scheme the kept document
+        already has is never overwritten; among removed copies, the higher-priority one
+        gives its identifier first. Values are the canonical forms (DOI lowercased, arXiv
+        id without version).
+        """
+        updates: dict[str, dict[str, str]] = {}
+        for rows, keep, _ in self._groups(table):
+            have = {ident.split(":", 1)[0] for ident in rows[keep]["identifiers"]}
+            added: dict[str, str] = {}
+            for i in self._ranked(rows):
+                for ident in rows[i]["identifiers"]:
+                    scheme, value = ident.split(":", 1)
+                    if scheme not in have and scheme in _ID_FIELDS:
+                        added.setdefault(_ID_FIELDS[scheme], value)
+            if added:
+                updates[rows[keep]["id"]] = added
+        return updates
+
+    def _ranked(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Row indices of one group, best copy first (see the module docstring)."""
+        p = self.params
+        sources = {s: n for n, s in enumerate(p.source_priority)}
+        kinds = {k: n for n, k in enumerate(p.kind_priority)}
+
+        def priority(i: int) -> tuple[Any, ...]:
+            r = rows[i]
+            return (
+                sources.get(r["source"], len(sources)),
+                kinds.get(r["kind"], len(kinds)),
+                -r["n_bytes"],
+                -len(r["identifiers"]),
+                -r["n_references"],
+                r["order"],
+            )
+
+        return sorted(range(len(rows)), key=priority)
+
+    def _groups(self, table: pa.Table) -> list[tuple[list[dict[str, Any]], int, dict[int, str]]]:
+        """Groups of two or more copies: their rows, the kept row, how each row joined."""
         p = self.params
         rows = table.select(["id", *(f.name for f in self.attributes)]).to_pylist()
         parent = list(range(len(rows)))
@@ -118,6 +204,7 @@ class ExactDedup(Step):
         first_by_key: dict[str, int] = {}
         why: dict[int, str] = {}  # row -> how it joined its group
         for i, row in enumerate(rows):
+            row["order"] = i
             keys = []
             if p.by_content:
                 keys.append(("content", "c:" + row["content_hash"]))
@@ -131,22 +218,13 @@ class ExactDedup(Step):
                 else:
                     first_by_key[key] = i
 
-        groups: dict[int, list[int]] = {}
+        members: dict[int, list[int]] = {}
         for i in range(len(rows)):
-            groups.setdefault(find(i), []).append(i)
-        rank = {s: n for n, s in enumerate(p.source_priority)}
-
-        def priority(i: int) -> tuple[Any, ...]:
-            r = rows[i]
-            return (rank.get(r["source"], len(rank)), -len(r["identifiers"]), -r["n_references"], -r["n_bytes"], i)
-
-        removed: dict[str, Remove] = {}
-        for members in groups.values():
-            if len(members) < 2:
+            members.setdefault(find(i), []).append(i)
+        groups = []
+        for indices in members.values():
+            if len(indices) < 2:
                 continue
-            keep = min(members, key=priority)
-            for i in members:
-                if i != keep:
-                    reason = f"duplicate by {why.get(i, 'group')}; kept {rows[keep]['id']}"
-                    removed[rows[i]["id"]] = Remove(reason, 1.0)
-        return removed
+            group = [rows[i] for i in indices]
+            groups.append((group, self._ranked(group)[0], {n: why.get(i, "group") for n, i in enumerate(indices)}))
+        return groups
