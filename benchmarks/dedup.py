@@ -5,8 +5,11 @@ each paper is cut into ~500-word passages (consecutive sentences); half of the
 passages get four edited copies (2%, 5%, 10% and 20% of words substituted,
 inserted or deleted, with words drawn from the same paper, plus adjacent-sentence
 swaps), the other half stand alone. Other passages of the same paper are the hard
-negatives. A predicted cluster is correct when it joins a passage with its own
-edited copies and nothing else.
+negatives, and so is a copy of every passage with at least ``MIN_NUMBERS`` numeric
+words in which every digit is replaced by a random other digit (the same prose with
+other measurements: a different paper, which tools that ignore numbers merge). A
+predicted cluster is correct when it joins a passage with its own edited copies and
+nothing else.
 
 Prints, for each system and setting, documents/second (end to end: text in,
 clusters out; best of ``--repeat`` runs after a warm-up) and pairwise precision,
@@ -42,6 +45,7 @@ import numpy as np
 from sciprep.cleaning.minhash import MinHashConfig, MinHasher
 from sciprep.cleaning.near_duplicates import (
     DEFAULT_MIN_COVERAGE,
+    DEFAULT_MIN_NUMBER_AGREEMENT,
     DEFAULT_THRESHOLD,
     candidate_graph,
     cluster,
@@ -49,6 +53,10 @@ from sciprep.cleaning.near_duplicates import (
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arxiv" / "unarxive_sample.jsonl"
 EDIT_RATES = (0.02, 0.05, 0.10, 0.20)
+#: Numeric words a passage needs before a numbers-changed copy of it is added.
+MIN_NUMBERS = 5
+_DIGIT = re.compile(r"\d")
+_NUMERIC_WORD = re.compile(r"\S*\d\S*")
 _MARKER = re.compile(r"\{\{(cite|formula):([^}]*)\}\}")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[$])")
 _WORD = re.compile(r"[^\W_]+")
@@ -117,9 +125,15 @@ def _edit(sentences: list[str], rate: float, vocab: list[str], rng: np.random.Ge
     return " ".join(words)
 
 
+def _change_numbers(text: str, rng: np.random.Generator) -> str:
+    """``text`` with every digit replaced by a different one (prose untouched)."""
+    return _DIGIT.sub(lambda m: str((int(m.group()) + int(rng.integers(1, 10))) % 10), text)
+
+
 def build_set(path: Path, seed: int = 0, target: int = 500, cap: int = 16) -> LabelledSet:
     """The labelled near-duplicate set (deterministic for a given file and seed)."""
     rng = np.random.default_rng(seed)
+    numbers_rng = np.random.default_rng([seed, 1])  # own stream: the edited copies stay as before
     texts: list[str] = []
     clusters: list[int] = []
     papers: list[int] = []
@@ -144,6 +158,13 @@ def build_set(path: Path, seed: int = 0, target: int = 500, cap: int = 16) -> La
             else:
                 kinds.append("single")
             next_cluster += 1
+            original = " ".join(passage)
+            if len(_NUMERIC_WORD.findall(original)) >= MIN_NUMBERS:
+                texts.append(_change_numbers(original, numbers_rng))
+                clusters.append(next_cluster)
+                papers.append(p_idx)
+                kinds.append("numbers changed")
+                next_cluster += 1
     return LabelledSet(texts, np.array(clusters), np.array(papers), kinds)
 
 
@@ -200,10 +221,11 @@ class Setting:
     num_perm: int
 
 
-def run_sciprep(texts: Sequence[str], s: Setting, threshold: float, min_coverage: float) -> np.ndarray:
+def run_sciprep(texts: Sequence[str], s: Setting, threshold: float, min_coverage: float, numbers: float) -> np.ndarray:
     cfg = MinHashConfig(ngram=s.ngram, num_perm=s.num_perm, bands=s.bands, rows=s.rows)
     sketch = MinHasher(cfg).sketch(texts)
-    return cluster(sketch, candidate_graph(sketch, cfg), cfg.ngram, threshold, min_coverage).keeper
+    graph = candidate_graph(sketch, cfg)
+    return cluster(sketch, graph, cfg.ngram, threshold, min_coverage, min_number_agreement=numbers).keeper
 
 
 def run_datasketch(texts: Sequence[str], s: Setting) -> np.ndarray:
@@ -278,6 +300,18 @@ def _edit_recall(data: LabelledSet, predicted: np.ndarray) -> dict[str, float]:
     return out
 
 
+def _numbers_merged(data: LabelledSet, predicted: np.ndarray) -> float:
+    """Share of numbers-changed copies clustered with the passage they were made from."""
+    merged, total, source = 0, 0, -1
+    for i, kind in enumerate(data.kind):
+        if kind in ("original", "single"):
+            source = i
+        elif kind == "numbers changed":
+            total += 1
+            merged += int(predicted[i] == predicted[source])
+    return merged / total if total else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -285,6 +319,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed rounds (best is reported; datatrove: 1)")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="sciprep: minimum Jaccard")
     parser.add_argument("--min-coverage", type=float, default=DEFAULT_MIN_COVERAGE, help="sciprep: minimum coverage")
+    parser.add_argument(
+        "--min-number-agreement", type=float, default=DEFAULT_MIN_NUMBER_AGREEMENT, help="sciprep: 0 turns it off"
+    )
     parser.add_argument("--no-datatrove", action="store_true", help="skip datatrove (slowest peer)")
     args = parser.parse_args()
     if not args.data.is_file():
@@ -294,7 +331,8 @@ def main() -> None:
     words = np.array([len(t.split()) for t in data.texts])
     print(
         f"{len(data.texts)} documents ({int(np.sum(np.array(data.kind) == 'original'))} originals x "
-        f"{len(EDIT_RATES)} edits, {data.kind.count('single')} singles) from {len(set(data.paper.tolist()))} "
+        f"{len(EDIT_RATES)} edits, {data.kind.count('single')} singles, "
+        f"{data.kind.count('numbers changed')} numbers-changed copies) from {len(set(data.paper.tolist()))} "
         f"papers; words/doc mean {words.mean():.0f}; true pairs "
         f"{int(sum(c * (c - 1) // 2 for c in np.unique(data.cluster, return_counts=True)[1]))}"
     )
@@ -305,9 +343,9 @@ def main() -> None:
     for setting in (ours, fineweb):
         runs.append(
             (
-                f"sciprep (J>={args.threshold}, cov>={args.min_coverage})",
+                f"sciprep (J>={args.threshold}, cov>={args.min_coverage}, num>={args.min_number_agreement})",
                 setting,
-                lambda s: run_sciprep(data.texts, s, args.threshold, args.min_coverage),
+                lambda s: run_sciprep(data.texts, s, args.threshold, args.min_coverage, args.min_number_agreement),
                 args.repeat,
             )
         )
@@ -340,9 +378,9 @@ def main() -> None:
     speed = [len(data.texts) / seconds for seconds in best]
     baseline = {setting.name: speed[k] for k, (name, setting, _, _) in enumerate(runs) if name == "rensa"}
 
-    header = f"{'system':32} {'setting':26} {'docs/s':>7} {'x rensa':>7} {'P':>6} {'R':>6} {'F1':>6} " + " ".join(
+    header = f"{'system':42} {'setting':26} {'docs/s':>7} {'x rensa':>7} {'P':>6} {'R':>6} {'F1':>6} " + " ".join(
         f"{f'R@{r:.0%}':>6}" for r in EDIT_RATES
-    ) + f" {'FP':>6} {'FP-same':>7}"
+    ) + f" {'FP':>6} {'FP-same':>7} {'N-merged':>8}"
     print(header)
     print("-" * len(header))
     for k, (name, setting, _, _) in enumerate(runs):
@@ -350,12 +388,13 @@ def main() -> None:
         per_rate = _edit_recall(data, labels[k])
         ratio = f"{speed[k] / baseline[setting.name]:7.2f}" if setting.name in baseline else f"{'-':>7}"
         print(
-            f"{name:32} {setting.name:26} {speed[k]:7.0f} {ratio} {p:6.3f} {r:6.3f} {f1:6.3f} "
+            f"{name:42} {setting.name:26} {speed[k]:7.0f} {ratio} {p:6.3f} {r:6.3f} {f1:6.3f} "
             + " ".join(f"{v:6.2f}" for v in per_rate.values())
-            + f" {false_pairs:6d} {same_paper:7d}"
+            + f" {false_pairs:6d} {same_paper:7d} {_numbers_merged(data, labels[k]):8.2f}"
         )
     print("P/R/F1: pairwise over true clusters; R@x: edited copies at x found with their original;")
-    print("FP: false pairs; FP-same: false pairs between passages of one paper (hard negatives).")
+    print("FP: false pairs; FP-same: false pairs between passages of one paper (hard negatives);")
+    print("N-merged: share of numbers-changed copies merged with the passage they were made from.")
     _sensitivity(data)
 
 
@@ -373,6 +412,11 @@ def _sensitivity(data: LabelledSet) -> None:
             p, r, f1, _, _ = pair_scores(data, cluster(sketch, graph, cfg.ngram, threshold, coverage).keeper)
             cells.append(f"{p:.3f} / {r:.3f} / {f1:.3f}")
         print(f"{threshold:11.2f} " + " ".join(f"{c:>20}" for c in cells))
+    print(f"\nnumber agreement (J>={DEFAULT_THRESHOLD}, cov>={DEFAULT_MIN_COVERAGE}): P / R / F1 / N-merged")
+    for agreement in (0.0, 0.1, 0.2, 0.3, 0.5, 0.7):
+        keeper = cluster(sketch, graph, cfg.ngram, min_number_agreement=agreement).keeper
+        p, r, f1, _, _ = pair_scores(data, keeper)
+        print(f"{agreement:11.2f} {p:.3f} / {r:.3f} / {f1:.3f} / {_numbers_merged(data, keeper):.3f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,10 @@ web-text dedup throws away:
   measurements are different papers. ``collapse_numbers=True`` maps every digit run
   to ``0`` for corpora where numbers are noise.
 
+A fingerprint's lowest bit says whether its n-gram holds a *numeric word* (one with
+an ASCII digit), so verification can compare a pair's numbers apart from its prose
+without storing anything else (:mod:`sciprep.cleaning.near_duplicates`).
+
 Hashing is vectorised over a whole batch of documents: the normalised UTF-8 bytes
 go into one numpy array, every word gets a 64-bit polynomial hash from a prefix sum
 (finalised by SplitMix64), an n-gram combines its words with fixed odd multipliers,
@@ -35,12 +39,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 #: Bumped when shingling or hashing changes meaning (stored sketches become incompatible).
-SKETCH_FORMAT = 1
+SKETCH_FORMAT = 2
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _DIGITS = re.compile(r"\d+")
 _DIGITS_BYTES = re.compile(rb"[0-9]+")
 _SPACE = 0x20
+_DIGIT_0 = np.uint8(0x30)
+#: Fingerprint bit set when the shingle holds a word with a digit (the other 31 bits are the hash).
+NUMERIC_BIT = np.uint32(1)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 #: Multiplier of the word polynomial hash (odd, so invertible mod 2**64) and of the word length.
@@ -98,8 +105,9 @@ class Sketch:
     ``signatures`` is ``(n, num_perm)`` uint32. Document ``i``'s shingles are
     ``shingles[offsets[i]:offsets[i + 1]]``: uint32 fingerprints in text order, with
     repeats (the order lets verification see *where* two documents agree; the set is
-    :meth:`shingle_set`). A document with no words has no shingles and never becomes
-    a candidate.
+    :meth:`shingle_set`). A fingerprint's bit :data:`NUMERIC_BIT` is set when its
+    n-gram holds a numeric word. A document with no words has no shingles and never
+    becomes a candidate.
     """
 
     signatures: np.ndarray
@@ -234,8 +242,9 @@ class MinHasher:
             self._powers_cache = (pw, ipw)
         return pw, ipw
 
-    def _word_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """64-bit hashes of every word of ``texts`` in order, and the word count of each text."""
+    def _word_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """64-bit hashes of every word of ``texts`` in order, whether each holds a digit, and
+        the word count of each text."""
         parts = [self.normalise(t) for t in texts]
         data = b" ".join(parts)
         arr = np.frombuffer(data, dtype=np.uint8)
@@ -249,20 +258,24 @@ class MinHasher:
         hashes = prefix[ends] - prefix[starts]
         hashes *= ipw[starts]
         hashes += (ends - starts).astype(np.uint64) * _WORD_LEN_K
+        digit_at = np.flatnonzero((arr - _DIGIT_0) < np.uint8(10))  # uint8 wraps below "0"
+        numeric = np.zeros(starts.size, dtype=bool)
+        numeric[np.searchsorted(starts, digit_at, side="right") - 1] = True
         text_starts = _offsets([len(p) + 1 for p in parts])[:-1]
         owner = np.searchsorted(text_starts, starts, side="right") - 1
-        return _mix64(hashes), np.bincount(owner, minlength=len(parts)).astype(np.int64)
+        return _mix64(hashes), numeric, np.bincount(owner, minlength=len(parts)).astype(np.int64)
 
-    def _shingles(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """64-bit n-gram hashes of all ``texts`` (in order, with repeats) and per-text offsets.
+    def _shingles(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """64-bit n-gram hashes of all ``texts`` (in order, with repeats), whether each n-gram
+        holds a numeric word, and per-text offsets.
 
         A text with fewer than ``ngram`` words (but at least one) is a single shingle.
         """
-        words, lengths = self._word_hashes(texts)
+        words, numeric, lengths = self._word_hashes(texts)
         n = self.config.ngram
         offsets = _offsets(np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1)))
         if words.size == 0:
-            return words, offsets
+            return words, numeric, offsets
         # remaining[i]: words from position i to the end of its text, inclusive.
         remaining = np.repeat(np.cumsum(lengths), lengths) - np.arange(words.size)
         acc = words * self._ngram_k[0]
@@ -273,7 +286,12 @@ class MinHasher:
         first = remaining == np.repeat(lengths, lengths)
         take = (remaining >= n) | (first & (remaining < n))
         acc += np.minimum(remaining, n).astype(np.uint64)
-        return _mix64(acc[take]), offsets
+        has_number = np.zeros(words.size, dtype=bool)
+        numeric_at = np.flatnonzero(numeric)
+        for j in range(n):  # the n-gram starting j words earlier holds it, if it reaches that far
+            first_word = numeric_at[numeric_at >= j] - j
+            has_number[first_word[remaining[first_word] > j]] = True
+        return _mix64(acc[take]), has_number[take], offsets
 
     def sketch(self, texts: Sequence[str]) -> Sketch:
         """Signatures and shingle sets of ``texts`` (any number; an empty text is allowed)."""
@@ -314,6 +332,6 @@ class MinHasher:
             yield texts[lo:]
 
     def _sketch_batch(self, texts: Sequence[str]) -> Sketch:
-        hashes, offsets = self._shingles(texts)
-        fingerprints = hashes.astype(np.uint32)
+        hashes, has_number, offsets = self._shingles(texts)
+        fingerprints = (hashes.astype(np.uint32) & ~NUMERIC_BIT) | has_number.astype(np.uint32)
         return Sketch(self.signatures(fingerprints, offsets), fingerprints, offsets)

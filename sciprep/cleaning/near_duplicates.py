@@ -16,6 +16,16 @@
      paragraph of another agrees in one place only (coverage ~0.3 even when its
      Jaccard is higher).
 
+   A third check keeps apart documents whose prose matches but whose numbers do not
+   (the same paper with other measurements is another paper): the shingles holding a
+   numeric word (:data:`~sciprep.cleaning.minhash.NUMERIC_BIT`) and the others are
+   compared apart, and when both documents have at least ``min_numeric_shingles``
+   numeric shingles, the share of one document's numeric shingles that the other
+   has must be at least ``min_number_agreement`` times the share of its prose
+   shingles that the other has (the better of the two documents counts). Edits hit
+   numbers and words alike (ratio ~1); a copy with its numbers changed keeps its
+   prose and loses its numeric shingles (ratio ~0).
+
    In each cluster the document with the lowest ``(priority, index)`` is kept; every
    other one is a near duplicate of it.
 
@@ -35,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sciprep.cleaning.lsh import DEFAULT_MAX_BUCKET, candidate_pairs
-from sciprep.cleaning.minhash import MinHashConfig, MinHasher, Sketch, sorted_unique
+from sciprep.cleaning.minhash import NUMERIC_BIT, MinHashConfig, MinHasher, Sketch, sorted_unique
 
 #: Default minimum verified Jaccard similarity of word 5-gram sets: a copy with 20%
 #: of its words edited scores ~0.2 (10%: ~0.45, 5%: ~0.65), different papers ~0.
@@ -43,6 +53,12 @@ DEFAULT_THRESHOLD = 0.17
 #: Default minimum coverage: 20%-edited copies cover ~0.6 of each other, passages that
 #: share one paragraph or only stock phrases ~0.4 or less.
 DEFAULT_MIN_COVERAGE = 0.45
+#: Default minimum ratio of the numeric shingles' agreement to the prose shingles':
+#: edited copies score ~1, copies whose every number changed ~0.
+DEFAULT_MIN_NUMBER_AGREEMENT = 0.3
+#: Numeric shingles each document needs before its numbers are compared (fewer: too
+#: few to tell an edit from a changed measurement).
+DEFAULT_MIN_NUMERIC_SHINGLES = 10
 #: Pairs per numpy call when estimating similarity from signatures.
 _ESTIMATE_CHUNK = 65536
 
@@ -103,6 +119,12 @@ def _covered_fraction(hits: np.ndarray, ngram: int) -> float:
     return int(np.count_nonzero(covered)) / (hits.size + ngram - 1)
 
 
+def _number_ratio(numeric_kept: float, common_prose: int, prose: int) -> float:
+    """Share of a document's numeric shingles the other has, over its share of prose ones (<= 1)."""
+    prose_kept = common_prose / prose if prose else 1.0
+    return min(1.0, numeric_kept / prose_kept) if prose_kept > 0 else 1.0
+
+
 class _Verifier:
     """Exact pair scores over one sketch; caches each document's set and positions in it."""
 
@@ -118,32 +140,49 @@ class _Verifier:
             self._cache[i] = (shingle_set, np.searchsorted(shingle_set, sequence))
         return self._cache[i]
 
-    def scores(self, i: int, j: int) -> tuple[float, float]:
-        """``(jaccard, coverage)`` of documents ``i`` and ``j``."""
+    def scores(self, i: int, j: int, min_numeric: int = DEFAULT_MIN_NUMERIC_SHINGLES) -> tuple[float, float, float]:
+        """``(jaccard, coverage, number agreement)`` of documents ``i`` and ``j``.
+
+        Number agreement: the share of a document's numeric shingles found in the other,
+        over the share of its prose shingles found there (capped at 1), for whichever
+        document scores higher (so a copy that *adds* numbers still agrees); it is 1
+        when either document has fewer than ``min_numeric`` numeric shingles.
+        """
         (set_a, where_a), (set_b, where_b) = self._index(i), self._index(j)
         if set_a.size == 0 or set_b.size == 0:
-            return 0.0, 0.0
+            return 0.0, 0.0, 1.0
         pos = np.searchsorted(set_b, set_a)
         np.minimum(pos, set_b.size - 1, out=pos)
         a_in_b = set_b[pos] == set_a
         common = int(np.count_nonzero(a_in_b))
         if common == 0:
-            return 0.0, 0.0
+            return 0.0, 0.0, 1.0
         b_in_a = np.zeros(set_b.size, dtype=bool)
         b_in_a[pos[a_in_b]] = True
         coverage = min(
             _covered_fraction(a_in_b[where_a], self.ngram), _covered_fraction(b_in_a[where_b], self.ngram)
         )
-        return common / (set_a.size + set_b.size - common), coverage
+        numeric_a = (set_a & NUMERIC_BIT).astype(bool)
+        n_a, n_b = int(np.count_nonzero(numeric_a)), int(np.count_nonzero(set_b & NUMERIC_BIT))
+        agreement = 1.0
+        if min(n_a, n_b) >= min_numeric:
+            common_numeric = int(np.count_nonzero(a_in_b & numeric_a))
+            common_prose = common - common_numeric
+            agreement = max(
+                _number_ratio(common_numeric / n_a, common_prose, set_a.size - n_a),
+                _number_ratio(common_numeric / n_b, common_prose, set_b.size - n_b),
+            )
+        return common / (set_a.size + set_b.size - common), coverage, agreement
 
 
-def pair_scores(sketch: Sketch, pairs: np.ndarray, ngram: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact ``(jaccard, coverage)`` arrays for every ``(i, j)`` in ``pairs``."""
+def pair_scores(
+    sketch: Sketch, pairs: np.ndarray, ngram: int, min_numeric_shingles: int = DEFAULT_MIN_NUMERIC_SHINGLES
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact ``(jaccard, coverage, number agreement)`` arrays for every ``(i, j)`` in ``pairs``."""
     verifier = _Verifier(sketch, ngram)
-    scored = [verifier.scores(i, j) for i, j in pairs.tolist()]
-    jac = np.array([s[0] for s in scored], dtype=np.float64)
-    cov = np.array([s[1] for s in scored], dtype=np.float64)
-    return jac, cov
+    scored = np.array([verifier.scores(i, j, min_numeric_shingles) for i, j in pairs.tolist()], np.float64)
+    scored = scored.reshape(-1, 3)
+    return scored[:, 0].copy(), scored[:, 1].copy(), scored[:, 2].copy()
 
 
 def candidate_graph(
@@ -176,6 +215,8 @@ def cluster(
     threshold: float = DEFAULT_THRESHOLD,
     min_coverage: float = DEFAULT_MIN_COVERAGE,
     priority: Sequence[int] | np.ndarray | None = None,
+    min_number_agreement: float = DEFAULT_MIN_NUMBER_AGREEMENT,
+    min_numeric_shingles: int = DEFAULT_MIN_NUMERIC_SHINGLES,
 ) -> Clusters:
     """Verify candidates and cluster over the accepted edges (see the module docstring).
 
@@ -187,6 +228,10 @@ def cluster(
         raise ValueError(f"near-duplicate threshold must be in (0, 1], got {threshold!r}")
     if not 0.0 <= min_coverage <= 1.0:
         raise ValueError(f"near-duplicate min_coverage must be in [0, 1], got {min_coverage!r}")
+    if not 0.0 <= min_number_agreement <= 1.0:
+        raise ValueError(f"near-duplicate min_number_agreement must be in [0, 1], got {min_number_agreement!r}")
+    if min_numeric_shingles < 1:
+        raise ValueError(f"near-duplicate min_numeric_shingles must be at least 1, got {min_numeric_shingles!r}")
     n = graph.n
     prio = np.zeros(n, np.int64) if priority is None else np.asarray(priority, dtype=np.int64)
     if prio.shape != (n,):
@@ -208,9 +253,9 @@ def cluster(
         root_i, root_j = find(i), find(j)
         if root_i == root_j:
             continue
-        jac, cov = verifier.scores(i, j)
+        jac, cov, numbers = verifier.scores(i, j, min_numeric_shingles)
         verified += 1
-        if jac >= threshold and cov >= min_coverage:
+        if jac >= threshold and cov >= min_coverage and numbers >= min_number_agreement:
             parent[max(root_i, root_j)] = min(root_i, root_j)
             score[i] = max(score[i], jac)
             score[j] = max(score[j], jac)
@@ -232,8 +277,10 @@ def find_near_duplicates(
     config: MinHashConfig | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     min_coverage: float = DEFAULT_MIN_COVERAGE,
+    min_number_agreement: float = DEFAULT_MIN_NUMBER_AGREEMENT,
 ) -> Clusters:
     """Sketch, verify and cluster ``texts`` in one call; earlier texts are kept."""
     cfg = config or MinHashConfig()
     sketch = MinHasher(cfg).sketch(texts)
-    return cluster(sketch, candidate_graph(sketch, cfg), cfg.ngram, threshold, min_coverage)
+    graph = candidate_graph(sketch, cfg)
+    return cluster(sketch, graph, cfg.ngram, threshold, min_coverage, min_number_agreement=min_number_agreement)

@@ -7,6 +7,12 @@ segments, transform only the free ones, and join them back.
 
 A start tag without its end tag is *not* a span (an unbalanced tag must not shield,
 or hide, the rest of the document); the stray tag stays as free text.
+
+Text that is not yet tagged carries data too: :func:`raw_spans` finds raw LaTeX math
+(``$..$``, ``\\[..\\]``, equation environments; the same rules as
+:func:`sciprep.tokenize.math_spans.find_math`), LaTeX verbatim environments
+(``verbatim``, ``lstlisting``, ``minted``, ...), ``\\verb|..|`` and Markdown code
+fences, so layout changes can leave them alone too. Unclosed ones are not spans.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from sciprep.tokenize.math_spans import find_math
 from sciprep.tokenize.specials import MARKUP
 
 #: Span kinds whose content is data (see :data:`sciprep.tokenize.specials.MARKUP`).
@@ -78,3 +85,80 @@ def segments(text: str, kinds: Iterable[str] = PROTECTED_KINDS) -> list[Segment]
 def map_free(text: str, fn: Callable[[str], str], kinds: Iterable[str] = PROTECTED_KINDS) -> str:
     """Apply ``fn`` to every free segment of ``text``; protected spans are copied verbatim."""
     return "".join(fn(s.text) if s.kind is None else s.text for s in segments(text, kinds))
+
+
+#: LaTeX environments whose body is printed as typed.
+VERBATIM_ENVIRONMENTS: tuple[str, ...] = (
+    "verbatim", "Verbatim", "BVerbatim", "lstlisting", "minted", "alltt", "comment",
+)  # fmt: skip
+_VERBATIM_OPEN = re.compile(
+    r"\\begin\{(" + "|".join(VERBATIM_ENVIRONMENTS) + r")(\*?)\}"
+    r"|^[ \t]*(`{3,}|~{3,})[^\n]*$"
+    r"|\\verb\*?([^\sA-Za-z*])",
+    re.M,
+)
+
+
+def _verbatim_close(text: str, opener: re.Match[str], missing: set[str]) -> int | None:
+    """End offset of the verbatim block ``opener`` starts, or None when it does not close."""
+    if opener.group(1) is not None:
+        closer = f"\\end{{{opener.group(1)}{opener.group(2)}}}"
+        if closer in missing:
+            return None
+        at = text.find(closer, opener.end())
+        if at < 0:
+            missing.add(closer)  # nor will any later opener of the same kind close
+            return None
+        return at + len(closer)
+    if opener.group(3) is not None:
+        fence = opener.group(3)
+        pattern = rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$"
+        m = re.compile(pattern, re.M).search(text, opener.end() + 1) if opener.end() < len(text) else None
+        return m.end() if m is not None else None
+    delimiter = opener.group(4)
+    line_end = text.find("\n", opener.end())
+    at = text.find(delimiter, opener.end(), len(text) if line_end < 0 else line_end)
+    return at + 1 if at >= 0 else None
+
+
+def raw_spans(text: str) -> list[tuple[int, int]]:
+    """Sorted, disjoint ``(start, end)`` of the untagged math and verbatim blocks of ``text``.
+
+    Verbatim blocks are found first (a ``$`` inside code is not math); math is found in
+    the text between them.
+    """
+    blocks: list[tuple[int, int]] = []
+    missing: set[str] = set()
+    pos = 0
+    while (opener := _VERBATIM_OPEN.search(text, pos)) is not None:
+        close = _verbatim_close(text, opener, missing)
+        if close is None:
+            pos = opener.end() if opener.end() > opener.start() else opener.start() + 1
+            continue
+        blocks.append((opener.start(), close))
+        pos = close
+    out: list[tuple[int, int]] = []
+    free_from = 0
+    for start, end in [*blocks, (len(text), len(text))]:
+        out.extend(find_math(text, free_from, start))
+        if end > start:
+            out.append((start, end))
+        free_from = end
+    return out
+
+
+def map_gaps(text: str, spans: Iterable[tuple[int, int]], fn: Callable[[str, bool], str]) -> str:
+    """Apply ``fn(gap, after_span)`` to the parts of ``text`` outside the sorted, disjoint ``spans``.
+
+    ``after_span`` says whether the gap directly follows a span (else it starts ``text``).
+    """
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        if start > pos:
+            out.append(fn(text[pos:start], pos > 0))
+        out.append(text[start:end])
+        pos = end
+    if pos < len(text) or not out:
+        out.append(fn(text[pos:], pos > 0))
+    return "".join(out)

@@ -68,3 +68,27 @@ def test_real_compounds_proteins_and_dna_are_all_valid(shared_data: Path) -> Non
         attrs = step.tag(doc)
         assert attrs["n_checked"] == 1
         assert step.decide(doc, attrs) is KEEP, (doc.id, attrs["issues"])
+
+
+def test_amino_span_must_look_like_a_protein_not_english() -> None:
+    text = (
+        "[START_AMINO]HELLO WORLD[END_AMINO] [START_AMINO]CHARACTERISTICALLY DEFINED[END_AMINO] "
+        "[START_AMINO]MKTAYIAKQRQISFVKSHFSRQLEERLGLIEV[END_AMINO]"
+    )
+    issues = list(find_issues(text, 100))
+    assert [(i["kind"], i["start"]) for i in issues] == [("amino", 0), ("amino", text.index("[START_AMINO]CHAR"))]
+    assert "fewer than 12" in issues[0]["reason"] and "not protein-like" in issues[1]["reason"]
+    step = build_step("markup")
+    decision = step.decide(_doc(text), step.tag(_doc(text)))
+    assert isinstance(decision, Modify)
+    assert decision.text.startswith("HELLO WORLD CHARACTERISTICALLY DEFINED [START_AMINO]MKTAY")
+
+
+def test_isomeric_smiles_without_stereo_marks_is_retagged_as_smiles() -> None:
+    text = "[START_I_SMILES]CCO[END_I_SMILES] and [START_I_SMILES]C[C@@H](O)C(=O)O[END_I_SMILES]"
+    for mode in ("unwrap", "reject"):
+        step = build_step("markup", {"mode": mode})
+        decision = step.decide(_doc(text), step.tag(_doc(text)))
+        assert isinstance(decision, Modify), mode
+        assert decision.text == "[START_SMILES]CCO[END_SMILES] and [START_I_SMILES]C[C@@H](O)C(=O)O[END_I_SMILES]"
+    assert list(find_issues("[START_I_SMILES]F/C=C/F[END_I_SMILES]", 100)) == []

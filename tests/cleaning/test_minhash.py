@@ -35,6 +35,17 @@ def test_words_follow_the_documented_rules(text: str, lowercase: bool, keep_punc
     assert MinHasher(cfg).words(text) == _reference_words(text, cfg)
 
 
+@settings(max_examples=100, deadline=None)
+@given(text=texts, ngram=st.integers(1, 4), collapse_numbers=st.booleans())
+def test_numeric_bit_marks_exactly_the_shingles_holding_a_digit(text: str, ngram: int, collapse_numbers: bool) -> None:
+    cfg = MinHashConfig(ngram=ngram, collapse_numbers=collapse_numbers)
+    words = _reference_words(text, cfg)
+    windows = [words[i : i + ngram] for i in range(max(1, len(words) - ngram + 1))] if words else []
+    expected = [any(any(c in "0123456789" for c in w) for w in window) for window in windows]
+    sketch = MinHasher(cfg).sketch([text])
+    assert ((sketch.shingles & minhash.NUMERIC_BIT) == 1).tolist() == expected
+
+
 def test_numbers_are_not_collapsed_unless_asked() -> None:
     a = "the measured critical temperature of the sample was 12.5 K in run 3 of the series"
     b = a.replace("12.5", "13.5")

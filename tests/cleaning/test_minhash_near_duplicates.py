@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sciprep.cleaning.minhash import MinHashConfig, MinHasher
 from sciprep.cleaning.near_duplicates import (
+    DEFAULT_MIN_NUMBER_AGREEMENT,
     CandidateGraph,
     candidate_graph,
     cluster,
@@ -55,8 +58,8 @@ def test_every_clustered_document_is_linked_by_verified_edges_only(seed: int, th
     sketch = MinHasher(cfg).sketch(docs)
     graph = candidate_graph(sketch, cfg)
     clusters = cluster(sketch, graph, 3, threshold, min_coverage)
-    jac, cov = pair_scores(sketch, graph.pairs, 3)
-    ok = (jac >= threshold) & (cov >= min_coverage)
+    jac, cov, numbers = pair_scores(sketch, graph.pairs, 3)
+    ok = (jac >= threshold) & (cov >= min_coverage) & (numbers >= DEFAULT_MIN_NUMBER_AGREEMENT)
     # the verified edges alone must explain every cluster (components over accepted edges)
     parent = list(range(len(docs)))
 
@@ -111,9 +114,33 @@ def test_pairs_inside_an_earlier_corpus_are_skipped() -> None:
 def test_scores_are_exact() -> None:
     hasher = MinHasher(MinHashConfig(ngram=1))
     sketch = hasher.sketch(["a b c d", "c d e f", "x y"])
-    jac, cov = pair_scores(sketch, np.array([[0, 1], [0, 2]]), ngram=1)
+    jac, cov, numbers = pair_scores(sketch, np.array([[0, 1], [0, 2]]), ngram=1)
     assert jac.tolist() == [2 / 6, 0.0]
     assert cov.tolist() == [0.5, 0.0]
+    assert numbers.tolist() == [1.0, 1.0]  # no numbers: nothing to disagree on
+
+
+def test_number_agreement_is_the_share_of_numbers_kept_over_the_share_of_prose_kept() -> None:
+    prose_words = [f"w{chr(97 + i)}" for i in range(8)]
+    a = " ".join(prose_words + ["1", "2", "3", "4"])
+    b = " ".join(prose_words[:6] + ["x", "y"] + ["1", "2", "8", "9"])
+    sketch = MinHasher(MinHashConfig(ngram=1)).sketch([a, b])
+    _, _, numbers = pair_scores(sketch, np.array([[0, 1]]), ngram=1, min_numeric_shingles=4)
+    assert numbers.tolist() == [pytest.approx((2 / 4) / (6 / 8))]
+    _, _, few = pair_scores(sketch, np.array([[0, 1]]), ngram=1, min_numeric_shingles=5)
+    assert few.tolist() == [1.0]  # too few numbers to compare
+
+
+def test_same_prose_with_other_numbers_is_not_a_near_duplicate() -> None:
+    rng = random.Random(0)
+    measured = " ".join(
+        f"{prose(f'sample {i}', 12)} gave {rng.uniform(1, 99):.2f} meV at {rng.randrange(4, 300)} K." for i in range(30)
+    )
+    other = re.sub(r"\d", lambda m: str((int(m.group()) + 1) % 10), measured)
+    edited = _edit(measured, 0.1, 1)
+    clusters = find_near_duplicates([measured, other, edited])
+    assert clusters.keeper.tolist() == [0, 1, 0]
+    assert find_near_duplicates([measured, other], min_number_agreement=0.0).keeper.tolist() == [0, 0]
     assert jaccard(np.array([1, 2], np.uint32), np.array([], np.uint32)) == 0.0
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,6 +15,7 @@ from sciprep.cleaning.steps import build_step
 from sciprep.cleaning.steps.near_dedup import NearDedup
 from sciprep.corpus.document import Document
 from tests.cleaning.conftest import MakeCorpus, prose
+from tests.cleaning.real_documents import unarxive_papers
 
 
 def _doc(doc_id: str, text: str, source: str = "arxiv") -> Document:
@@ -63,6 +65,15 @@ def test_documents_differing_in_their_numbers_are_kept_unless_numbers_are_collap
     docs = [_doc("a", table(0)), _doc("b", table(1))]
     assert _decide(docs) == {}
     assert list(_decide(docs, collapse_numbers=True)) == ["b"]
+
+
+def test_real_paper_with_its_numbers_changed_is_kept_but_its_revision_is_removed(shared_data: Path) -> None:
+    paper = unarxive_papers(shared_data, limit=1)[0]
+    shifted = re.sub(r"\d", lambda m: str((int(m.group()) + 1) % 10), paper.text)
+    docs = [paper, _doc("numbers-shifted", shifted), _doc("revised", _revise(paper.text, 0.1, 0))]
+    removed = _decide(docs)
+    assert list(removed) == ["revised"] and f"near duplicate of {paper.id}" in removed["revised"][0]
+    assert list(_decide(docs, min_number_agreement=0.0)) == ["numbers-shifted", "revised"]
 
 
 def test_impossible_banding_is_refused_when_the_step_is_built() -> None:

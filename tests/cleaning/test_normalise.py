@@ -34,8 +34,39 @@ def test_math_smiles_and_sequence_spans_are_byte_identical() -> None:
 
 
 def test_controls_zero_width_and_blank_lines_are_cleaned() -> None:
-    text = "\ufeffA\u200bB\x0c C\r\nD\r\n\r\n\r\n\r\nE\t \n"
+    text = "\ufeffA\u200bB\x07 C\r\nD\r\n\r\n\r\n\r\nE\t \n"
     assert _STEP.normalise(text) == "AB C\nD\n\nE"
+
+
+def test_whitespace_like_controls_break_lines_instead_of_gluing_words() -> None:
+    assert _STEP.normalise("page one\x0cpage two") == "page one\npage two"
+    assert _STEP.normalise("a\x0bb\x85c\u2028d") == "a\nb\nc\nd"
+    assert _STEP.normalise("first paragraph\u2029second") == "first paragraph\n\nsecond"
+    assert _STEP.normalise("field\x1fvalue") == "field value"
+
+
+def test_raw_math_keeps_its_whitespace_while_prose_is_collapsed() -> None:
+    assert _STEP.normalise("a  b $x  \\quad  y$ c") == "a b $x  \\quad  y$ c"
+    display = "so  that \\[ a  =  b \\] and \\begin{equation}\n  E  =  mc^2\n\\end{equation}  done"
+    assert _STEP.normalise(display) == (
+        "so that \\[ a  =  b \\] and \\begin{equation}\n  E  =  mc^2\n\\end{equation} done"
+    )
+
+
+def test_verbatim_blocks_and_code_fences_keep_their_layout() -> None:
+    verbatim = "\\begin{verbatim}\nx  =  1\n\n\n\ny  =  2   \n\\end{verbatim}"
+    fence = "```python\ndef f(x):\n    return  x  +  1   \n```"
+    listing = "\\begin{lstlisting}[language=C]\nint  a;\n\\end{lstlisting}"
+    text = f"Before  it:\n{verbatim}\nthen  this:\n{fence}\nand\n{listing}\n\\verb|a  b| end  "
+    out = _STEP.normalise(text)
+    for block in (verbatim, fence, listing, "\\verb|a  b|"):
+        assert block in out
+    assert out.startswith("Before it:\n") and out.endswith(" end") and "then this:" in out
+
+
+def test_unclosed_fence_or_math_does_not_shield_the_rest() -> None:
+    assert _STEP.normalise("```\ncode  here and  more") == "```\ncode here and more"
+    assert _STEP.normalise("costs $5  and  $ 6") == "costs $5 and $ 6"
 
 
 def test_code_documents_keep_their_layout() -> None:
@@ -49,7 +80,10 @@ def test_max_blank_lines_is_configurable() -> None:
     assert step.normalise("a\n\n\nb") == "a\nb"
 
 
-_PIECES = st.sampled_from(list("ab  \t\n\r\u00a0\u200be\u0301x²") + ["[START_MATH]", "[END_MATH]"])
+_PIECES = st.sampled_from(
+    list("ab  \t\n\r\u00a0\u200be\u0301x²$5\x0c\x85\u2029\\")
+    + ["[START_MATH]", "[END_MATH]", "```\n", "\\[", "\\]", "\\begin{verbatim}", "\\end{verbatim}"]
+)
 
 
 @given(st.lists(_PIECES, max_size=40).map("".join))
@@ -67,3 +101,9 @@ def test_decide_keeps_clean_text_and_modifies_prompt_halves() -> None:
     assert isinstance(decision, Modify)
     assert (decision.prompt, decision.answer) == ("Name it? ", "ethanol ")
     assert decision.text == decision.prompt + decision.answer
+
+
+def test_nfc_maps_canonical_singletons_as_documented_unless_turned_off() -> None:
+    text = "\u2329x\u232a in \u2126 and \u212b"
+    assert _STEP.normalise(text) == "\u3008x\u3009 in \u03a9 and \u00c5"
+    assert build_step("normalise", {"nfc": False}).normalise(text) == text

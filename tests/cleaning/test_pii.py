@@ -70,3 +70,9 @@ def test_kinds_of_pii_can_be_switched_off_and_tags_changed() -> None:
 def test_section_numbers_in_headings_are_not_ip_addresses() -> None:
     text = "intro\n\n##### 3.1.2.4 Contrasting views\n\n#### 10.2.1.3 Operators\n\nsee 2.1.1.1 above"
     assert _PII.redact(text)[0] == text
+
+
+def test_dotted_quads_cued_as_coordinates_or_values_are_not_ip_addresses() -> None:
+    for text in ("coordinates 12.34.56.78", "at position: 12.34.56.78 in the cell", "lattice 10.20.30.40"):
+        assert _PII.redact(text)[0] == text, text
+    assert _PII.redact("server address 12.34.56.78")[0] == "server address <IP_ADDRESS>"

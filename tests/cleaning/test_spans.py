@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sciprep.cleaning.spans import map_free, segments
+from sciprep.cleaning.spans import map_free, map_gaps, raw_spans, segments
 from sciprep.tokenize.specials import MARKUP
 
 _PIECES = st.sampled_from(
@@ -44,3 +44,26 @@ def test_citations_are_not_protected_by_default_and_content_drops_tags() -> None
     assert [p.kind for p in segments(text)] == [None, "math", None]
     assert segments(text)[1].content == "$x$"
     assert [p.kind for p in segments(text, ("math", "ref"))] == [None, "math", None, "ref"]
+
+
+_RAW_PIECES = st.sampled_from(
+    ["a", " ", "\n", "$", "$$", "5", "\\[", "\\]", "```\n", "~~~", "\\begin{verbatim}", "\\end{verbatim}",
+     "\\begin{equation}", "\\end{equation}", "\\verb|", "|", "x  y"]
+)  # fmt: skip
+
+
+@given(st.lists(_RAW_PIECES, max_size=30).map("".join))
+def test_raw_spans_are_sorted_disjoint_and_map_gaps_touches_only_the_rest(text: str) -> None:
+    spans = raw_spans(text)
+    assert all(0 <= a < b <= len(text) for a, b in spans)
+    assert all(b <= c for (_, b), (c, _) in zip(spans, spans[1:]))
+    assert map_gaps(text, spans, lambda gap, _after: gap) == text
+    marked = map_gaps(text, spans, lambda gap, _after: "#" * len(gap))
+    assert [marked[a:b] for a, b in spans] == [text[a:b] for a, b in spans]
+
+
+def test_raw_spans_find_math_and_verbatim_but_not_math_inside_verbatim() -> None:
+    text = "x $a  b$ y \\begin{verbatim}$c$\\end{verbatim}\n```\n$d$\n```\n\\verb|$e$| $f"
+    assert [text[a:b] for a, b in raw_spans(text)] == [
+        "$a  b$", "\\begin{verbatim}$c$\\end{verbatim}", "```\n$d$\n```", "\\verb|$e$|",
+    ]  # fmt: skip

@@ -3,10 +3,19 @@
 Every ``[START_SMILES]``/``[START_I_SMILES]`` span must parse in RDKit, every
 ``[START_AMINO]`` span must be over the IUPAC protein alphabet and every
 ``[START_DNA]`` span over the IUPAC nucleotide alphabet (whitespace inside a
-sequence is ignored). A start tag with no end tag is invalid too. An invalid span
-teaches the model a wrong molecule or sequence, so by default it is *unwrapped*
-(tags removed, content kept as plain text); ``mode: reject`` rejects the whole
-document instead. The RDKit parse is the expensive part, so it happens in ``tag``
+sequence is ignored). An ``[START_AMINO]`` span must also look like a protein by the
+tokenizer's own composition test (:func:`sciprep.tokenize.sequences.is_protein`: at
+least ``min_amino_length`` residues, enough distinct residues, residue frequencies
+closer to UniProt's than to English), so ``HELLO WORLD`` is not a protein. A start
+tag with no end tag is invalid too. An invalid span teaches the model a wrong
+molecule or sequence, so by default it is *unwrapped* (tags removed, content kept as
+plain text); ``mode: reject`` rejects the whole document instead.
+
+An ``[START_I_SMILES]`` span (isomeric SMILES) that carries no stereo mark (``@``,
+``/``, ``\\``) claims stereo-chemistry it does not have: its tags are rewritten to
+``[START_SMILES]`` (in both modes; it is a mislabel, not bad data).
+
+The RDKit parse is the expensive part, so it happens in ``tag``
 and its findings (which spans, why) are stored; switching the mode re-decides
 without parsing again.
 """
@@ -33,6 +42,7 @@ from sciprep.cleaning.steps.base import (
     threshold,
 )
 from sciprep.corpus.document import Document
+from sciprep.tokenize.sequences import MIN_AMINO, is_protein
 from sciprep.tokenize.specials import MARKUP
 
 #: IUPAC amino-acid codes incl. ambiguity codes, selenocysteine, pyrrolysine, stop.
@@ -40,6 +50,12 @@ PROTEIN_LETTERS = frozenset("ACDEFGHIKLMNPQRSTVWYBZJXUO*")
 #: IUPAC nucleotide codes (DNA/RNA with ambiguity codes), either case (soft-masking).
 DNA_LETTERS = frozenset("ACGTURYKMSWBDHVN" + "acgturykmswbdhvn")
 CHECKED_KINDS = ("smiles", "i_smiles", "amino", "dna")
+#: The residues :func:`~sciprep.tokenize.sequences.is_protein` weighs; other IUPAC codes
+#: (ambiguity, selenocysteine, pyrrolysine, stop) are valid but left out of its test.
+_STANDARD_RESIDUES = frozenset("ACDEFGHIKLMNPQRSTVWYX")
+_STEREO_MARKS = re.compile(r"[@/\\]")
+#: Reason recorded for an ``i_smiles`` span without stereo marks; such a span is retagged.
+NO_STEREO = "isomeric SMILES without stereo marks (@, /, \\)"
 
 _WS = re.compile(r"\s+")
 _START = re.compile("|".join(re.escape(MARKUP[k][0]) for k in CHECKED_KINDS))
@@ -68,7 +84,21 @@ def alphabet_problem(sequence: str, letters: frozenset[str], what: str) -> str:
     return f"letters {''.join(bad)!r} are not {what} codes" if bad else ""
 
 
-def find_issues(text: str, max_smiles_length: int) -> Iterator[dict[str, Any]]:
+def protein_problem(sequence: str, min_length: int = MIN_AMINO) -> str:
+    """Why ``sequence`` is not a protein ('' when it is): alphabet, length, then composition."""
+    problem = alphabet_problem(sequence, PROTEIN_LETTERS, "protein")
+    if problem:
+        return problem
+    residues = _WS.sub("", sequence)
+    if len(residues) < min_length:
+        return f"protein sequence of {len(residues)} residues, fewer than {min_length}"
+    standard = "".join(c for c in residues if c in _STANDARD_RESIDUES)
+    if len(standard) < min_length or not is_protein(standard):
+        return "residue composition is not protein-like (too few distinct residues or English-like letters)"
+    return ""
+
+
+def find_issues(text: str, max_smiles_length: int, min_amino_length: int = MIN_AMINO) -> Iterator[dict[str, Any]]:
     """Invalid data spans of ``text``: kind, ``start``/``end`` offsets of the whole span, reason."""
     pos = 0
     while (match := _START.search(text, pos)) is not None:
@@ -83,8 +113,10 @@ def find_issues(text: str, max_smiles_length: int) -> Iterator[dict[str, Any]]:
         content = text[match.end() : close]
         if kind in ("smiles", "i_smiles"):
             problem = smiles_problem(content.strip(), max_smiles_length)
+            if not problem and kind == "i_smiles" and not _STEREO_MARKS.search(content):
+                problem = NO_STEREO
         elif kind == "amino":
-            problem = alphabet_problem(content, PROTEIN_LETTERS, "protein")
+            problem = protein_problem(content, min_amino_length)
         else:
             problem = alphabet_problem(content, DNA_LETTERS, "nucleotide")
         stop = close + len(end_tag)
@@ -94,7 +126,10 @@ def find_issues(text: str, max_smiles_length: int) -> Iterator[dict[str, Any]]:
 
 
 def unwrap(text: str, issues: Sequence[Mapping[str, Any]]) -> str:
-    """``text`` with the tags of each invalid span removed (its content kept)."""
+    """``text`` with the tags of each invalid span removed (its content kept).
+
+    A :data:`NO_STEREO` span is retagged as plain SMILES instead.
+    """
     out = []
     pos = 0
     for issue in sorted(issues, key=lambda i: i["start"]):
@@ -104,6 +139,8 @@ def unwrap(text: str, issues: Sequence[Mapping[str, Any]]) -> str:
         if inner.endswith(end_tag):
             inner = inner[: -len(end_tag)]
         out.append(text[pos : issue["start"]])
+        if issue["reason"] == NO_STEREO:
+            inner = MARKUP["smiles"][0] + inner + MARKUP["smiles"][1]
         out.append(inner)
         pos = issue["end"]
     out.append(text[pos:])
@@ -113,6 +150,7 @@ def unwrap(text: str, issues: Sequence[Mapping[str, Any]]) -> str:
 @dataclass
 class MarkupParams(StepParams):
     max_smiles_length: int = 5000
+    min_amino_length: int = MIN_AMINO
     mode: Literal["unwrap", "reject"] = threshold("unwrap")
 
 
@@ -122,10 +160,11 @@ class MarkupValidity(Step):
 
     Params = MarkupParams
     params: MarkupParams
+    version = 2  # amino composition test, i_smiles stereo marks
     attributes = pa.schema([("n_checked", pa.int32()), ("issues", pa.list_(_ISSUE))])
 
     def tag(self, doc: Document) -> dict[str, Any]:
-        issues = list(find_issues(doc.text, self.params.max_smiles_length))
+        issues = list(find_issues(doc.text, self.params.max_smiles_length, self.params.min_amino_length))
         return {"n_checked": len(_START.findall(doc.text)), "issues": issues}
 
     def decide(self, doc: Document, attrs: Mapping[str, Any]) -> Decision:
@@ -134,7 +173,7 @@ class MarkupValidity(Step):
             return KEEP
         first = issues[0]
         summary = f"{len(issues)} invalid markup span(s); first: {first['kind']} at {first['start']}: {first['reason']}"
-        if self.params.mode == "reject":
+        if self.params.mode == "reject" and any(i["reason"] != NO_STEREO for i in issues):
             return Reject(summary)
         if doc.prompt is None or doc.answer is None or doc.text != doc.prompt + doc.answer:
             return Modify(unwrap(doc.text, issues), summary)

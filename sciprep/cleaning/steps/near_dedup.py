@@ -5,7 +5,7 @@ fingerprints in text order (:mod:`sciprep.cleaning.minhash`), stored as attribut
 Only the shingling/hashing parameters are tag parameters.
 
 Decide (per corpus, cheap): LSH banding over the stored signatures, candidate pairs
-verified on the stored shingles (Jaccard and coverage, see
+verified on the stored shingles (Jaccard, coverage and number agreement, see
 :mod:`sciprep.cleaning.near_duplicates`), union-find over verified edges only, and
 one document kept per cluster: a source listed earlier in ``source_priority``, then
 the earlier document in corpus order. Banding, thresholds, the reference store and
@@ -32,6 +32,8 @@ import pyarrow.compute as pc
 from sciprep.cleaning.minhash import MinHashConfig, MinHasher, Sketch
 from sciprep.cleaning.near_duplicates import (
     DEFAULT_MIN_COVERAGE,
+    DEFAULT_MIN_NUMBER_AGREEMENT,
+    DEFAULT_MIN_NUMERIC_SHINGLES,
     DEFAULT_THRESHOLD,
     candidate_graph,
     cluster,
@@ -56,6 +58,8 @@ class NearDedupParams(StepParams):
     rows: int = threshold(2)
     min_jaccard: float = threshold(DEFAULT_THRESHOLD)
     min_coverage: float = threshold(DEFAULT_MIN_COVERAGE)
+    min_number_agreement: float = threshold(DEFAULT_MIN_NUMBER_AGREEMENT)
+    min_numeric_shingles: int = threshold(DEFAULT_MIN_NUMERIC_SHINGLES)
     source_priority: tuple[str, ...] = threshold(())
     reference: Path | None = threshold(None)
     write_store: bool = threshold(True)
@@ -80,6 +84,7 @@ class NearDedup(Step):
     Params = NearDedupParams
     params: NearDedupParams
     scope = "corpus"
+    version = 2  # fingerprints carry the numeric-shingle bit
     attributes = pa.schema(
         [
             ("signature", pa.list_(pa.uint32())),
@@ -116,7 +121,16 @@ class NearDedup(Step):
         sources = table.column("source").to_pylist()
         priority = [-1] * len(ref_ids) + [rank.get(s, len(rank)) for s in sources]
         graph = candidate_graph(sketch_all, self.config, first_new=len(ref_ids))
-        clusters = cluster(sketch_all, graph, self.config.ngram, p.min_jaccard, p.min_coverage, priority)
+        clusters = cluster(
+            sketch_all,
+            graph,
+            self.config.ngram,
+            p.min_jaccard,
+            p.min_coverage,
+            priority,
+            min_number_agreement=p.min_number_agreement,
+            min_numeric_shingles=p.min_numeric_shingles,
+        )
         all_ids = ref_ids + ids
         sizes = np.bincount(clusters.keeper, minlength=len(all_ids))
         removed: dict[str, Remove] = {}

@@ -7,7 +7,7 @@ tables and formulas. So the detectors demand the shapes real contact details hav
 (phone numbers need a ``+`` country code, a parenthesised area code, a 3-3-4
 grouping, or a "tel"/"phone"/"fax" cue; IPv4 needs four in-range octets that are not
 part of a longer dotted number, not all single digits, not a heading's section number
-and not cued as a version/section), tokens that belong
+and not cued as a version/section/coordinate/value list), tokens that belong
 to a DOI/URL path are skipped, and math/SMILES/sequence spans and ``[START_REF]``
 citations (author names) are never touched. The document's structured references
 (``Document.references``) are metadata and stay as they are.
@@ -44,10 +44,13 @@ _H = r"[0-9A-Fa-f]{1,4}"
 IPV6 = re.compile(
     rf"(?<![\w:.])(?:(?:{_H}:){{7}}{_H}|(?:{_H}:){{1,6}}:(?:{_H}(?::{_H}){{0,5}})?|::(?:{_H}(?::{_H}){{1,6}}))(?![\w:])"
 )
-#: Words that make a dotted quad a version/section/equation number, not an address.
+#: Words that make a dotted quad a version/section/equation number or a list of
+#: coordinates/values, not an address.
 _NOT_IP_CUE = re.compile(
     r"(?<![A-Za-z])(?:version|release|v|ver|rev|section|sec|§|chapter|eq|equation|fig|figure|table|lemma|theorem|"
-    r"proposition|corollary|definition|step|isbn|doi)\.?\s*$",
+    r"proposition|corollary|definition|step|isbn|doi|"
+    r"coordinates?|coords?|positions?|pos|points?|vectors?|vertices|vertex|indices|index|lattice|"
+    r"located at|location|lat|lon|long|latitude|longitude|values?|sequence|series)\.?\s*[:=(]?\s*$",
     re.IGNORECASE,
 )
 
