@@ -89,7 +89,11 @@ def _tokenize(args: argparse.Namespace) -> int:
     text = sys.stdin.read()
     if args.wrap:
         text = wrap(text)
-    ids = tok.encode(text)
+    try:
+        ids = tok.encode(text)
+    except ValueError as err:
+        print(f"error: stdin: {err}", file=sys.stderr)
+        return 2
     if args.format == "ids":
         print(" ".join(map(str, ids)))
     elif args.format == "tokens":

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from sciprep.corpus.readers.sourcefile import READ_ERRORS, describe_error, open_text, read_bounded
+from sciprep.tokenize.surrogates import lone_surrogate_index
 
 MAX_TEXT_FILE_BYTES = 1 << 30
 
@@ -47,6 +48,12 @@ def _jsonl_records(path: Path, field: str) -> Iterator[str]:
             text = record[field]
             if not isinstance(text, str):
                 raise ValueError(f"{path}:{line_no}: field {field!r} is {type(text).__name__}, not a string")
+            at = lone_surrogate_index(text)
+            if at is not None:
+                raise ValueError(
+                    f"{path}:{line_no}: field {field!r} holds a lone surrogate at character {at} "
+                    "(an unpaired \\u escape), which has no UTF-8 form"
+                )
             if text:
                 yield text
 

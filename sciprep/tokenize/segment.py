@@ -8,8 +8,10 @@ Order of precedence, each only where nothing earlier claimed the characters:
 4. SMILES (token level), then protein/DNA runs.
 
 Detectors run on the free regions between claimed ones, with region edges acting as
-token edges, which is what makes :func:`~sciprep.tokenize.wrap` idempotent: after
-wrapping, the regions a second pass sees are the same, now closed by tags.
+token edges. Every region a SMILES or sequence span cuts off is searched again until none
+of the detectors finds anything in it, which is what makes
+:func:`~sciprep.tokenize.wrap` idempotent: the regions a second pass over the wrapped
+text sees are exactly those settled regions, now closed by tags.
 """
 
 from __future__ import annotations
@@ -46,10 +48,24 @@ def _math_and_cites(text: str, start: int, end: int) -> list[Span]:
 
 
 def _chemistry_and_sequences(text: str, start: int, end: int) -> list[Span]:
-    found = [Span(kind, a, b) for kind, a, b in find_smiles(text, start, end)]
-    taken = [(s.start, s.end) for s in found]
-    for a, b in _gaps(taken, start, end):
-        found.extend(Span(kind, s, e) for kind, s, e in find_sequences(text, a, b))
+    """SMILES and sequence spans of ``text[start:end]``, settled region by region.
+
+    A sequence found inside a whitespace token cuts that token once it is tagged, and the
+    piece beside it can then be a SMILES on its own (``c1ccccc1}ACGT..``). So every region
+    a span cuts off is searched again, SMILES first, until each remaining region holds
+    neither: those remaining regions are exactly what a second pass over the wrapped text
+    sees, which keeps :func:`~sciprep.tokenize.wrap` idempotent.
+    """
+    found: list[Span] = []
+    pending = [(start, end)]
+    while pending:
+        a, b = pending.pop()
+        new = [Span(kind, s, e) for kind, s, e in find_smiles(text, a, b)]
+        if not new:
+            new = [Span(kind, s, e) for kind, s, e in find_sequences(text, a, b)]
+        if new:
+            found.extend(new)
+            pending.extend(_gaps([(s.start, s.end) for s in new], a, b))
     found.sort(key=lambda s: s.start)
     return found
 

@@ -30,6 +30,7 @@ from sciprep.tokenize.pretokenize import (
 from sciprep.tokenize.sampling import sample_texts
 from sciprep.tokenize.span_encode import SpanEncoder
 from sciprep.tokenize.specials import BOS, EOS, PAD, SPECIAL_IDS, SPECIAL_TOKENS, UNK
+from sciprep.tokenize.surrogates import lone_surrogate_index
 
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "tokenizer_config.json"
@@ -118,6 +119,16 @@ def _finish(tok: Tokenizer, smiles: str, extra_tokens: Sequence[str]) -> Tokeniz
     return out
 
 
+def _require_unicode_scalars(text: str, where: str) -> None:
+    """Raise ValueError naming the position of a lone surrogate (see :mod:`.surrogates`)."""
+    at = lone_surrogate_index(text)
+    if at is not None:
+        raise ValueError(
+            f"{where}: lone surrogate {text[at]!r} at character {at} has no UTF-8 form; "
+            "decode the source with errors='replace' or fix it there"
+        )
+
+
 class SciTokenizer:
     """Galactica-style tokenizer: train on a corpus sample, encode, decode, save, load."""
 
@@ -189,22 +200,34 @@ class SciTokenizer:
         return self._tok
 
     def encode(self, text: str) -> list[int]:
-        """Token ids of ``text`` (no ``<s>``/``</s>`` added)."""
-        return self.encode_batch([text])[0]
+        """Token ids of ``text`` (no ``<s>``/``</s>`` added).
+
+        Raises ValueError for a string holding a lone surrogate, which has no UTF-8 form.
+        """
+        _require_unicode_scalars(text, "text")
+        return self._encode_checked([text])[0]
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of many texts at once (parallel, no offsets computed).
 
         The ids are those of :attr:`backend` (and so of ``tokenizer.json``); the span
         rules run in Python where that is faster (:mod:`~sciprep.tokenize.span_encode`).
+        Raises ValueError naming the text and position of a lone surrogate.
         """
+        batch = list(texts)
+        for i, text in enumerate(batch):
+            _require_unicode_scalars(text, f"text {i} of the batch")
+        return self._encode_checked(batch)
+
+    def _encode_checked(self, texts: list[str]) -> list[list[int]]:
+        """Ids of texts already known to be encodable as UTF-8."""
         backend = self.backend
         if self._span_encoder_of is not backend:
             self._span_encoder = SpanEncoder.for_backend(backend, self.smiles)
             self._span_encoder_of = backend
         if self._span_encoder is not None:
-            return self._span_encoder.encode_batch(list(texts), backend)
-        return [e.ids for e in backend.encode_batch_fast(list(texts), add_special_tokens=False)]
+            return self._span_encoder.encode_batch(texts, backend)
+        return [e.ids for e in backend.encode_batch_fast(texts, add_special_tokens=False)]
 
     def tokens(self, text: str) -> list[str]:
         """The text of each token of ``text`` (one string per id, bytes joined as UTF-8)."""

@@ -67,3 +67,15 @@ def test_train_on_malformed_input_is_a_clear_error(
     bad.write_text("not json\n", encoding="utf-8")
     assert main(["tokenizer", "train", str(bad), "--out", str(tmp_path / "t")]) == 2
     assert "bad.jsonl:1" in capsys.readouterr().err
+
+
+def test_tokenize_of_a_lone_surrogate_is_a_clear_error(
+    tmp_path: Path,
+    tiny_tokenizer: SciTokenizer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tiny_tokenizer.save(tmp_path / "tok")
+    monkeypatch.setattr("sys.stdin", io.StringIO("bytes \udcff here"))
+    assert main(["tokenize", "--tokenizer", str(out)]) == 2
+    assert "lone surrogate '\\udcff' at character 6" in capsys.readouterr().err

@@ -69,3 +69,10 @@ def test_truncated_gzip_jsonl_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(b'{"text": "a"}\n' * 1000)[:40])
     with pytest.raises(ValueError, match="docs.jsonl.gz"):
         list(iter_texts([path]))
+
+
+def test_unpaired_unicode_escape_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "sur.jsonl"
+    path.write_text('{"text": "ok"}\n{"text": "ab\\ud800c"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"sur\.jsonl:2: field 'text' holds a lone surrogate at character 2"):
+        list(iter_texts([path]))

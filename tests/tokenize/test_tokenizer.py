@@ -182,6 +182,14 @@ def test_too_small_vocabulary_is_refused() -> None:
         SciTokenizer().train(["text"], vocab_size=100)
 
 
+def test_lone_surrogate_is_refused_naming_its_position(tiny_tokenizer: SciTokenizer) -> None:
+    with pytest.raises(ValueError, match=r"'\\ud800' at character 5"):
+        tiny_tokenizer.encode("CCO é\ud800")
+    with pytest.raises(ValueError, match=r"text 1 of the batch: lone surrogate '\\udfff' at character 0"):
+        tiny_tokenizer.encode_batch(["fine", "\udfff x"])
+    assert tiny_tokenizer.decode(tiny_tokenizer.encode("fine é")) == "fine é"
+
+
 def test_load_of_a_directory_without_tokenizer_names_it(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=str(tmp_path)):
         SciTokenizer.load(tmp_path)

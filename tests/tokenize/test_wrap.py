@@ -39,7 +39,7 @@ def test_math_switch_leaves_formulas_untagged() -> None:
 
 
 def test_citations_become_references_per_known_key() -> None:
-    result = wrap_report("As shown \\citep[see][p.~3]{vaswani,he}.", BIB)
+    result = wrap_report("As shown \\citep{vaswani,he}.", BIB)
     assert result.text == (
         "As shown [START_REF] Attention Is All You Need, Vaswani[END_REF]"
         "[START_REF] Deep Residual Learning, He[END_REF]."
@@ -88,3 +88,50 @@ def test_wrap_of_real_arxiv_text_is_idempotent_and_lossless(shared_data: Path) -
 def test_bibliography_of_plain_title_surname_tuples_is_accepted() -> None:
     text = wrap(r"Shown in \cite{a}.", bibliography={"a": ("Title A", "Smith")})
     assert text == "Shown in [START_REF] Title A, Smith[END_REF]."
+
+
+# Modality fragments joined by punctuation, brackets or tags rather than whitespace: a tag
+# or a sequence run then cuts a token in two, and the piece beside it may be a SMILES.
+_FRAGMENTS = st.sampled_from(
+    ["c1ccccc1", "CC(=O)O", "C/C=C/C", "OCC", "ACGTACGTACGTACGTACGTAGCT", "acgtacgtacgtacgtac",
+     "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEV", "word", "HELLO", "$x$", "5", "\\citep[p.~5]{he}",
+     "\\citep[see][CC(=O)O]{zz,he}", "\\cite{vaswani}"]
+)  # fmt: skip
+_JOINERS = st.one_of(
+    st.sampled_from(["", " ", "\n", "}", "{", "(", ")", "[", "]", "\\[", "\\]", "$", ".", ","]),
+    st.sampled_from(SPECIAL_TOKENS),
+)
+_TOUCHING = st.lists(st.tuples(_FRAGMENTS, _JOINERS).map("".join), max_size=8).map("".join)
+
+
+def test_sequence_beside_a_smiles_fragment_settles_in_one_pass() -> None:
+    text = "c1ccccc1}ACGTACGTACGTACGTACGTAGCT\\][START_SMILES]wordMKTAYIAKQRQISFVKSHFSRQLEERLGLIEV\\["
+    once = wrap(text)
+    assert once.startswith("[START_SMILES]c1ccccc1[END_SMILES]}[START_DNA]ACGTACGTACGTACGTACGTAGCT[END_DNA]")
+    assert wrap(once) == once
+
+
+@settings(max_examples=800, deadline=None)
+@given(_TOUCHING)
+def test_wrap_is_idempotent_when_modalities_touch(text: str) -> None:
+    once = wrap(text, BIB)
+    assert wrap(once, BIB) == once
+    assert wrap(wrap(text)) == wrap(text)
+
+
+def test_citation_notes_are_kept_beside_the_references() -> None:
+    once = wrap(r"As in \citep[p.~5]{he}.", BIB)
+    assert once == "As in [START_REF] Deep Residual Learning, He[END_REF] (p.~5)."
+    result = wrap_report(r"See \citep[see][ch.~2]{vaswani,zz}.", BIB)
+    assert result.text == (
+        "See see [START_REF] Attention Is All You Need, Vaswani[END_REF]\\citep{zz} (ch.~2)."
+    )
+    assert result.unresolved == ["zz"]
+
+
+def test_citation_note_is_wrapped_as_a_second_pass_would() -> None:
+    once = wrap(r"Made as \citep[CC(=O)O]{he}.", BIB)
+    assert once == (
+        "Made as [START_REF] Deep Residual Learning, He[END_REF] ([START_SMILES]CC(=O)O[END_SMILES])."
+    )
+    assert wrap(once, BIB) == once
