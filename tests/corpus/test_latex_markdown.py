@@ -41,7 +41,7 @@ def test_literal_dollar_is_escaped_and_tilde_is_a_space() -> None:
 
 def test_citations_stay_as_commands_for_the_resolver_and_are_counted() -> None:
     converted = convert_body("As \\citet{a} and \\citep[p.~3]{b, c} and \\citealp{d} said.\\nocite{*}")
-    assert converted.text.strip() == "As \\citet{a} and \\citep{b,c} and \\cite{d} said."
+    assert converted.text.strip() == "As \\citet{a} and \\citep[p. 3]{b,c} and \\cite{d} said."
     assert converted.cite_keys == ["a", "b", "c", "d"]
 
 

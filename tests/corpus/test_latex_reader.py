@@ -258,3 +258,18 @@ def test_lone_tex_resolves_citations_from_the_bib_beside_it(tmp_path: Path) -> N
     assert isinstance(doc, Document)
     assert "[START_REF] LaTeX: A Document Preparation System, Lamport[END_REF]" in doc.text
     assert doc.metadata.extra["cites_resolved"] == "1"
+
+
+def test_citation_notes_survive_into_the_reference_markup(tmp_path: Path) -> None:
+    (tmp_path / "note.tex").write_text(
+        "\\documentclass{article}\n\\begin{document}\nSee \\citep[ch.~2]{lamport94}.\n"
+        "\\bibliography{refs}\n\\end{document}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "refs.bib").write_text(
+        "@book{lamport94, author={Lamport, Leslie}, title={LaTeX: A Document Preparation System}}\n",
+        encoding="utf-8",
+    )
+    (doc,) = list(read(tmp_path / "note.tex", "papers"))
+    assert isinstance(doc, Document)
+    assert "[START_REF] LaTeX: A Document Preparation System, Lamport[END_REF] (ch. 2)" in doc.text

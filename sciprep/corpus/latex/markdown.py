@@ -263,7 +263,13 @@ class _Writer(TolerantText):
         keys = [k.strip() for k in keys_text.split(",") if k.strip()]
         self.state.result.cite_keys.extend(keys)
         command = name if name in _CITE_AS_IS else ("citet" if name in {"textcite", "Citet"} else "cite")
-        return self.protect(f"\\{command}{{{','.join(keys)}}}") if keys else ""
+        # natbib/biblatex notes ([see][p.~3]) stay, so the resolver can keep them as text.
+        notes = "".join(
+            arg.latex_verbatim().replace("~", " ")
+            for arg in node.nodeargd.argnlist[:-1]
+            if arg is not None and arg.latex_verbatim().startswith("[")
+        )
+        return self.protect(f"\\{command}{notes}{{{','.join(keys)}}}") if keys else ""
 
     def _abstract(self, text: str) -> str:
         self.state.result.has_abstract = True
