@@ -3,14 +3,18 @@
 * ``generated``: the model writes inside ``[START_MATH]`` until ``[END_MATH]``; each
   beam is validated (:func:`~sciprep.query.latex.latex_problems`) and, when its
   normalised form occurs in the formula index, linked to the documents holding it.
-* ``retrieval``: BM25 over the sentences around indexed formulas, distinct formulas
-  only, valid and non-trivial ones only.
+* ``retrieval``: BM25 over each indexed formula's own context (the words since the
+  previous formula), plus a smaller share of BM25 over its whole sentence, raised for
+  display equations and relations (``=``, ``<`` ...) over bare symbols and quantities;
+  distinct formulas only, valid and non-trivial ones only.
 * ``hybrid`` (default): valid generated formulas and retrieved ones, each scored by
-  the model, mixed with the BM25 share as for citations.
+  the model per token (so a short formula is not preferred for being short), mixed
+  with the retrieval share as for citations.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,11 +30,12 @@ from sciprep.query.lm import LanguageModel, special_id
 from sciprep.tokenize.specials import END_MATH, START_MATH
 
 FORMULA_METHODS = (HYBRID, GENERATED, RETRIEVAL)
+_RELATION_RE = re.compile(r"=|<|>|\\(?:approx|sim|simeq|propto|leq?|geq?|neq|equiv|to|rightarrow)(?![A-Za-z])")
 
 
 @dataclass
 class _Candidate:
-    """A hybrid candidate: its BM25 score and total model log-probability (None until scored)."""
+    """A hybrid candidate: its retrieval score and mean per-token model log-probability (None until scored)."""
 
     text: str
     source: dict[str, object]
@@ -47,6 +52,11 @@ class FormulaSettings:
     min_chars: int = 3
     retrieval_candidates: int = 20
     retrieval_weight: float = 0.5
+    #: Share of the whole sentence's BM25 score added to the formula's own context score.
+    sentence_weight: float = 0.3
+    #: Retrieval score multipliers ``1 + bonus`` for display equations and for relations.
+    display_bonus: float = 0.25
+    relation_bonus: float = 0.25
     #: > 0: sample this many formulas (seeded) instead of beam search.
     samples: int = 0
     seed: int | None = None
@@ -78,7 +88,13 @@ class FormulaSearcher:
             f for f in index.formulas
             if f.valid and len(f.normalized) >= self.settings.min_chars and not (hide_doc and hide_doc(f.doc_id))
         ]  # fmt: skip
-        self.bm25 = BM25([f.sentence for f in self.formulas])
+        self.bm25 = BM25([f.context for f in self.formulas])
+        self.sentence_bm25 = BM25([f.sentence for f in self.formulas])
+        s = self.settings
+        self._prior = np.array(
+            [(1.0 + s.display_bonus * f.display) * (1.0 + s.relation_bonus * bool(_RELATION_RE.search(f.body)))
+             for f in self.formulas], dtype=np.float64,
+        )  # fmt: skip
         self._by_normal: dict[str, list[FormulaEntry]] = {}
         for f in index.formulas:
             if not (hide_doc and hide_doc(f.doc_id)):
@@ -92,9 +108,22 @@ class FormulaSearcher:
         docs = sorted({m.doc_id for m in matches} | {head.doc_id})
         return {"doc_id": head.doc_id, "formula_id": head.id, "sentence": head.sentence, "doc_ids": docs}
 
+    def lexical_scores(self, description: str) -> np.ndarray:
+        """Retrieval score of every searchable formula (see the module docstring); 0 = no match."""
+        s = self.settings
+        scores = self.bm25.scores(description) + s.sentence_weight * self.sentence_bm25.scores(description)
+        return scores * self._prior
+
+    def _search(self, description: str, n: int) -> list[tuple[int, float]]:
+        """Top ``n`` ``(formula index, score)`` with a positive score; ties by index order."""
+        scores = self.lexical_scores(description)
+        hits = np.flatnonzero(scores > 0)
+        order = hits[np.lexsort((hits, -scores[hits]))][:n]
+        return [(int(i), float(scores[i])) for i in order]
+
     def retrieve(self, description: str, k: int = 5) -> list[Answer]:
-        """Distinct indexed formulas whose sentences best match ``description``."""
-        hits = self._distinct(self.bm25.search(description, 10 * max(k, self.settings.retrieval_candidates)))
+        """Distinct indexed formulas whose contexts best match ``description``."""
+        hits = self._distinct(self._search(description, 10 * max(k, self.settings.retrieval_candidates)))
         if not hits:
             return []
         shares = softmax(np.array([s for _, s in hits]))
@@ -146,8 +175,9 @@ class FormulaSearcher:
     def hybrid(self, description: str, k: int = 5) -> list[Answer]:
         """Valid generated and retrieved formulas, ranked by model share mixed with BM25 share.
 
-        Every candidate is scored by the model teacher-forced (total log-probability of
-        the formula and ``[END_MATH]``), so generated and retrieved ones share one scale.
+        Every candidate is scored by the model teacher-forced (mean log-probability per
+        token of the formula and ``[END_MATH]``), so generated and retrieved ones share
+        one scale and a formula does not win for being short.
         """
         lm = self._require_lm()
         s = self.settings
@@ -155,17 +185,21 @@ class FormulaSearcher:
         for a in self.generate(description, max(k, s.beam)):
             if not a.problems:
                 cands[normalize_latex(a.text)] = _Candidate(a.text, a.source)
-        for i, score in self._distinct(self.bm25.search(description, 10 * s.retrieval_candidates)):
+        for i, score in self._distinct(self._search(description, 10 * s.retrieval_candidates)):
             f = self.formulas[i]
             cands.setdefault(f.normalized, _Candidate(f.latex, self._source(f.normalized, f))).lexical = score
+        # A retrieved formula may be longer than what generation writes; half the model's
+        # positions stay for it, the rest for the prompt.
+        limit = max(s.max_tokens, lm.max_length // 2)
         pending = []
         for cand in cands.values():
             ids = lm.tokenizer.encode(f"{START_MATH}{cand.text}{END_MATH}")[1:]
-            if len(ids) <= s.max_tokens:
+            if len(ids) <= limit:
                 pending.append((cand, ids))
-        model = lm.prompt(formula_prompt(description), reserve=s.max_tokens)
-        for (cand, _), (score, _) in zip(pending, score_sequences(model, [ids for _, ids in pending])):
-            cand.logprob = score
+        reserve = max([s.max_tokens, *(len(ids) for _, ids in pending)])
+        model = lm.prompt(formula_prompt(description), reserve=reserve)
+        for (cand, ids), (score, _) in zip(pending, score_sequences(model, [ids for _, ids in pending])):
+            cand.logprob = score / len(ids)
         scored = sorted((c for c in cands.values() if c.logprob is not None), key=lambda c: c.text)
         if not scored:
             return []

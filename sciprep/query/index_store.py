@@ -6,13 +6,14 @@ Layout of ``INDEX_DIR`` (every file opens without sciprep)::
     references.parquet/.jsonl  one ReferenceEntry per row (the .jsonl adds its contexts)
     citation_contexts.parquet  entry_id, doc_id, position, sentence
     formulas.parquet/.jsonl    one FormulaEntry per row
-    rejects.parquet            unusable citations / formulas / references, with reasons
+    index_rejects.parquet      unusable citations / formulas / references, with reasons
     parts/                     per-shard extraction results (resume; reused by reruns)
 
 Extraction runs shard by shard and each shard's results are written atomically under
 ``parts/`` keyed by the shard's name, size and mtime, so a crashed build resumes where it
 stopped and an unchanged shard is never re-read. Merging is deterministic: the same
-corpus gives byte-identical files.
+corpus gives byte-identical files. ``INDEX_DIR`` must be new, empty or an earlier index:
+the build never writes into the corpus or any other folder whose files are not its own.
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ from sciprep.query.reference_index import (
     observe_references,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "index.json"
 PARTS = "parts"
+REJECTS = "index_rejects.parquet"
+#: Where format 1 wrote its rejects; removed when an earlier index is rebuilt.
+_OLD_REJECTS = "rejects.parquet"
 
 _S, _I, _B, _LS = pa.string(), pa.int64(), pa.bool_(), pa.list_(pa.string())
 OBSERVATION_SCHEMA = pa.schema(
@@ -58,7 +62,7 @@ REFERENCE_SCHEMA = pa.schema(
 CONTEXT_SCHEMA = pa.schema([("entry_id", _S), ("doc_id", _S), ("position", _I), ("sentence", _S)])
 FORMULA_SCHEMA = pa.schema(
     [("id", _S), ("doc_id", _S), ("position", _I), ("latex", _S), ("body", _S), ("normalized", _S),
-     ("display", _B), ("sentence", _S), ("valid", _B), ("problem", _S)]
+     ("display", _B), ("sentence", _S), ("valid", _B), ("problem", _S), ("context", _S)]
 )  # fmt: skip
 
 
@@ -112,14 +116,48 @@ def _extract_shard(shard: Path, part_dir: Path, fp: str) -> dict[str, int]:
     return stats
 
 
+def _check_out_dir(corpus_dir: Path, out: Path) -> bool:
+    """Refuse an ``out`` that is the corpus or a non-empty folder no index build wrote.
+
+    Returns whether ``out`` already holds an index (finished, or a crashed build's
+    ``parts/``), whose files the build may replace.
+    """
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: --out must be a folder, not a file")
+    if os.path.realpath(out) == os.path.realpath(corpus_dir):
+        raise ValueError(
+            f"{out}: --out is the corpus folder {corpus_dir}; the index would overwrite its files. "
+            "Choose a separate folder, e.g. --out INDEX_DIR"
+        )
+    ours = (out / MANIFEST).is_file() or (out / PARTS).is_dir()
+    if out.is_dir() and not ours and any(out.iterdir()):
+        raise ValueError(
+            f"{out} is not empty and is not a query index (no {MANIFEST} or {PARTS}/ in it); "
+            "choose a new or empty --out folder so nothing in it is overwritten"
+        )
+    return ours
+
+
+def _manifest_version(out: Path) -> object:
+    """The format version an earlier index in ``out`` recorded (None without one)."""
+    path = out / MANIFEST
+    return json.loads(path.read_text(encoding="utf-8")).get("format_version") if path.is_file() else None
+
+
 def build_index(
     corpus_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], progress: bool = True
 ) -> dict[str, Any]:
-    """Build the reference and formula indexes of ``corpus_dir`` into ``out_dir``; return the manifest."""
+    """Build the reference and formula indexes of ``corpus_dir`` into ``out_dir``; return the manifest.
+
+    ``out_dir`` must be new, empty or an earlier index (ValueError otherwise, before
+    anything is written).
+    """
     shards = list_shards(corpus_dir)
     if not shards:
         raise FileNotFoundError(f"{corpus_dir}: corpus has no shards/*.parquet files")
     out = Path(out_dir)
+    if _check_out_dir(Path(corpus_dir), out) and _manifest_version(out) == 1:
+        (out / _OLD_REJECTS).unlink(missing_ok=True)
     part_dir = out / PARTS
     part_dir.mkdir(parents=True, exist_ok=True)
     fps = [_fingerprint(s) for s in shards]
@@ -140,7 +178,7 @@ def build_index(
     _write_table(out / "references.parquet", entries, REFERENCE_SCHEMA)
     _write_table(out / "citation_contexts.parquet", contexts, CONTEXT_SCHEMA)
     _write_table(out / "formulas.parquet", formulas, FORMULA_SCHEMA)
-    _write_table(out / "rejects.parquet", rejects, REJECT_SCHEMA)
+    _write_table(out / REJECTS, rejects, REJECT_SCHEMA)
     by_entry: dict[str, list[dict[str, Any]]] = {}
     for ctx in contexts:
         by_entry.setdefault(ctx.entry_id, []).append({"doc_id": ctx.doc_id, "sentence": ctx.sentence})

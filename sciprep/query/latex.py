@@ -132,8 +132,20 @@ def normalize_latex(latex: str) -> str:
 
     Drops delimiters, labels, spacing commands, ``\\left``/``\\right``, trailing
     punctuation and all whitespace that does not separate a macro from a letter;
-    maps ``\\dfrac``/``\\tfrac`` to ``\\frac`` and ``x^{2}`` to ``x^2``.
+    maps ``\\dfrac``/``\\tfrac`` to ``\\frac`` and ``x^{2}`` to ``x^2``. Idempotent: one
+    pass can expose more to drop (``$$.`` loses its ``.``, then its delimiters), so passes
+    repeat until nothing changes (bounded by the length: a pass never lengthens the text).
     """
+    out = _normalize_once(latex)
+    for _ in range(len(out)):
+        again = _normalize_once(out)
+        if again == out:
+            break
+        out = again
+    return out
+
+
+def _normalize_once(latex: str) -> str:
     body = split_delimiters(latex).body
     body = _LABEL_RE.sub("", body)
     body = _SPACING_RE.sub(" ", body)

@@ -22,6 +22,9 @@ MAX_FORMULA_CHARS = 5_000
 MAX_SENTENCE_CHARS = 400
 
 _SPECIAL_RE = re.compile("|".join(re.escape(t) for t in SPECIAL_TOKENS if t.startswith("[")))
+_SPACE_RE = re.compile(r"\s+")
+#: A formula ending its sentence: ``.`` before the closing delimiter (``\end{equation}``, ``\]``, ``$``).
+_CLOSING_STOP_RE = re.compile(r"[.!?]\s*(?:\\end\{[A-Za-z*]+\}|\\\]|\${1,2})?\s*$")
 _SENTENCE_END_RE = re.compile(r"(?:[.!?]\s+(?=[A-Z0-9\[(\"'`])|\n\s*\n)")
 
 
@@ -135,7 +138,11 @@ def strip_markup(text: str) -> str:
 
 
 def _masked(text: str) -> str:
-    """``text`` with every markup span blanked (same length), so '.' inside math is no sentence end."""
+    """``text`` with every markup span blanked (same length), so '.' inside math is no sentence end.
+
+    A formula whose LaTeX ends in ``.`` (a display equation closing its sentence) keeps
+    that one ``.`` as its last character, so the sentence ends with it.
+    """
     chars = list(text)
     for open_tag, close_tag in ((START_MATH, END_MATH), (START_REF, END_REF)):
         pos = 0
@@ -143,6 +150,8 @@ def _masked(text: str) -> str:
             close = text.find(close_tag, start + len(open_tag))
             end = len(text) if close < 0 else close + len(close_tag)
             chars[start:end] = "_" * (end - start)
+            if open_tag == START_MATH and close >= 0 and _CLOSING_STOP_RE.search(text, start, close):
+                chars[end - 1] = "."
             pos = end
     return "".join(chars)
 
@@ -150,18 +159,27 @@ def _masked(text: str) -> str:
 def sentence_bounds(text: str, start: int, end: int, masked: str | None = None) -> tuple[int, int]:
     """Character bounds of the sentence holding ``text[start:end]``.
 
-    ``masked`` (from a previous call's :func:`masked_text`) saves re-masking a long
-    document for each of its spans.
+    A sentence longer than :data:`MAX_SENTENCE_CHARS` on either side is cut at a word
+    boundary outside markup, never inside a word or a neighbouring span. ``masked``
+    (from a previous call's :func:`masked_text`) saves re-masking a long document for
+    each of its spans.
     """
     masked = _masked(text) if masked is None else masked
     lo = max(0, start - MAX_SENTENCE_CHARS)
     left = lo
     for match in _SENTENCE_END_RE.finditer(masked, lo, start):
         left = match.end()
+    if left == lo and lo > 0 and not masked[lo - 1].isspace():
+        space = _SPACE_RE.search(masked, lo, start)
+        left = space.end() if space else start
     hi = min(len(text), end + MAX_SENTENCE_CHARS)
-    match = _SENTENCE_END_RE.search(masked, end, hi)
-    right = match.start() + 1 if match else hi
-    return left, right
+    match = _SENTENCE_END_RE.search(masked, max(start, end - 1), hi)  # the span's own closing '.'
+    if match:
+        return left, match.start() + 1
+    if hi < len(text) and not masked[hi].isspace():
+        spaces = [m.start() for m in _SPACE_RE.finditer(masked, end, hi)]
+        hi = spaces[-1] if spaces else end
+    return left, hi
 
 
 def masked_text(text: str) -> str:

@@ -6,6 +6,11 @@ turns one document into :class:`Observation` rows (a bibliography item, an in-te
 :func:`merge_observations` joins all observations sharing any identity key (DOI, arXiv,
 PMID, normalised title; see :mod:`sciprep.query.reference_keys`) into one
 :class:`ReferenceEntry`.
+
+A title or surname that is really something else (a collaboration name, a journal
+abbreviation, an initial; :func:`~sciprep.query.reference_keys.title_problem`) is
+dropped from bibliography items, which keep their identifiers, and makes an in-text
+citation a reject with the reason, so it never becomes a citation target.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from sciprep.query.reference_keys import (
     normalize_arxiv,
     normalize_doi,
     normalize_pmid,
+    surname_problem,
+    title_problem,
 )
 
 #: Observation origins.
@@ -90,14 +97,19 @@ class CitationContext:
     sentence: str
 
 
+def _usable(title: str, surname: str) -> tuple[str, str]:
+    """``title`` and ``surname`` with either blanked when it is not what it claims to be."""
+    return ("" if title_problem(title) else title), ("" if surname_problem(surname) else surname)
+
+
 def _reference_observation(ref: Reference, doc_id: str, origin: str) -> Observation:
-    surname = ref.first_author_surname
-    keys = identity_keys(ref.title, surname, ref.doi, ref.arxiv_id, ref.pmid)
+    title, surname = _usable(ref.title, ref.first_author_surname)
+    keys = identity_keys(title, surname, ref.doi, ref.arxiv_id, ref.pmid)
     if not keys and ref.raw.strip():
         keys = [f"raw:{fold(ref.raw)}"]
     return Observation(
         keys=keys,
-        title=" ".join(ref.title.split()),
+        title=" ".join(title.split()),
         surname=surname,
         authors=list(ref.authors),
         year=ref.year,
@@ -120,8 +132,9 @@ def _entry_observation(doc: Document, spans: list[CitationSpan]) -> Observation:
     ref = Reference(key=doc.id, title=meta.title, authors=list(meta.authors), year=meta.year,
                     doi=meta.doi, arxiv_id=meta.arxiv_id, pmid=meta.pmid, raw=doc.text)
     obs = _reference_observation(ref, doc.id, ENTRY)
-    if spans:
-        obs.title, obs.surname = spans[0].title, spans[0].surname or obs.surname
+    if spans and not title_problem(spans[0].title):
+        obs.title = spans[0].title
+        obs.surname = _usable(spans[0].title, spans[0].surname)[1] or obs.surname
         obs.keys = _ranked(set(obs.keys) | set(identity_keys(obs.title, obs.surname, None, None, None)))
     return obs
 
@@ -152,7 +165,8 @@ def observe_references(doc: Document, where: str) -> tuple[list[Observation], li
             continue
         observations.append(obs)
         by_citation.setdefault(f"{fold(obs.title)}|{fold(obs.surname)}", obs)
-        by_title.setdefault(fold(obs.title), obs)
+        if obs.title:
+            by_title.setdefault(fold(obs.title), obs)
     spans, problems = find_citations(doc.text)
     for problem in problems:
         reject(f" char {problem.position}", problem.reason)
@@ -166,8 +180,12 @@ def observe_references(doc: Document, where: str) -> tuple[list[Observation], li
     masked = masked_text(doc.text) if spans else ""
     for span in spans:
         left, right = sentence_bounds(doc.text, span.start, span.end, masked)
+        if problem := title_problem(span.title):
+            reject(f" char {span.start}", f"citation title {span.title[:80]!r} {problem}")
+            continue
         match = by_citation.get(f"{fold(span.title)}|{fold(span.surname)}") or by_title.get(fold(span.title))
-        keys = identity_keys(span.title, span.surname, None, None, None)
+        surname = _usable(span.title, span.surname)[1] or (match.surname if match else "")
+        keys = identity_keys(span.title, surname, None, None, None)
         if not keys:
             reject(f" char {span.start}", "citation has no usable title")
             continue
@@ -175,7 +193,7 @@ def observe_references(doc: Document, where: str) -> tuple[list[Observation], li
             Observation(
                 keys=_ranked(set(keys) | set(match.keys)) if match else keys,
                 title=span.title,
-                surname=span.surname,
+                surname=surname,
                 authors=list(match.authors) if match else [],
                 year=match.year if match else None,
                 doi=match.doi if match else None,

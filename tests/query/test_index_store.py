@@ -9,18 +9,20 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sciprep.corpus.shards import iter_documents
-from sciprep.query.index_store import PARTS, QueryIndex, build_index
+from sciprep.cli import main
+from sciprep.corpus.document import Document
+from sciprep.corpus.shards import Reject, iter_documents, write_documents, write_rejects
+from sciprep.query.index_store import PARTS, REJECTS, QueryIndex, build_index
 from sciprep.tokenize.specials import START_MATH, START_REF
 
 OUTPUTS = ("references.parquet", "references.jsonl", "citation_contexts.parquet", "formulas.parquet",
-           "formulas.jsonl", "rejects.parquet", "index.json")  # fmt: skip
+           "formulas.jsonl", REJECTS, "index.json")  # fmt: skip
 
 
 def test_every_citation_and_formula_is_indexed_or_rejected(sample_corpus: Path, sample_index: Path) -> None:
     docs = list(iter_documents(sample_corpus))
     counts = json.loads((sample_index / "index.json").read_text())["counts"]
-    rejects = pq.read_table(sample_index / "rejects.parquet").to_pylist()
+    rejects = pq.read_table(sample_index / REJECTS).to_pylist()
     cite_rejects = sum("[START_REF]" in r["reason"] or "citation" in r["reason"] for r in rejects)
     math_rejects = sum("[START_MATH]" in r["reason"] or "formula" in r["reason"] for r in rejects)
     assert counts["documents"] == len(docs)
@@ -66,3 +68,39 @@ def test_rebuild_is_byte_identical_and_resumes_from_finished_shards(
 def test_loading_something_that_is_not_an_index_names_the_folder(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=str(tmp_path)):
         QueryIndex.load(tmp_path)
+
+
+def _small_corpus(root: Path) -> Path:
+    doc = Document(id="d1", text="Energy [START_MATH]$E = mc^2$[END_MATH] holds.", source="test", kind="paper")
+    write_documents(root / "shards" / "docs-00000.parquet", [doc])
+    write_rejects(root / "rejects.parquet", [Reject("test", "in.jsonl", "line 3", "not JSON", "read")])
+    return root
+
+
+def test_index_refuses_to_write_into_its_corpus_folder(tmp_path: Path) -> None:
+    corpus = _small_corpus(tmp_path / "corpus")
+    before = {p: p.read_bytes() for p in corpus.rglob("*") if p.is_file()}
+    with pytest.raises(ValueError, match="corpus folder"):
+        build_index(corpus, corpus, progress=False)
+    assert main(["query", "index", str(corpus), "--out", str(corpus), "--no-progress"]) == 2
+    assert {p: p.read_bytes() for p in corpus.rglob("*") if p.is_file()} == before
+
+
+def test_index_refuses_a_non_empty_folder_that_is_not_an_index(tmp_path: Path) -> None:
+    corpus = _small_corpus(tmp_path / "corpus")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "rejects.parquet").write_bytes(b"someone else's file")
+    with pytest.raises(ValueError, match="not empty and is not a query index"):
+        build_index(corpus, out, progress=False)
+    assert [p.name for p in out.iterdir()] == ["rejects.parquet"]
+    assert (out / "rejects.parquet").read_bytes() == b"someone else's file"
+
+
+def test_index_rejects_do_not_share_the_corpus_rejects_name(tmp_path: Path) -> None:
+    corpus = _small_corpus(tmp_path / "corpus")
+    out = tmp_path / "index"
+    build_index(corpus, out, progress=False)
+    assert (out / REJECTS).is_file() and not (out / "rejects.parquet").exists()
+    build_index(corpus, out, progress=False)  # an earlier index may be rebuilt in place
+    assert QueryIndex.load(out).formulas[0].body == "E = mc^2"

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from sciprep.query.markup import (
     MAX_CITATION_CHARS,
+    MAX_SENTENCE_CHARS,
     citation_string,
     context_before,
     find_citations,
@@ -72,3 +73,34 @@ _words = st.text(alphabet=st.characters(whitelist_categories=("L", "N")), min_si
 def test_split_citation_inverts_citation_string(title_words: list[str], surname_words: list[str]) -> None:
     title, surname = " ".join(title_words), " ".join(surname_words)
     assert split_citation(citation_string(title, surname)) == (title, surname)
+
+
+def test_a_long_sentence_is_cut_at_word_boundaries_outside_markup() -> None:
+    words = " ".join(["abcdef"] * 90)  # 629 characters, no sentence end; 400 is not a multiple of 7
+    formula = "[START_MATH]$x$[END_MATH]"
+    text = f"{words} [START_MATH]$y = 1$[END_MATH] {words} {formula} {words}"
+    start = text.index(formula)
+    left, right = sentence_bounds(text, start, start + len(formula))
+    assert start - left <= MAX_SENTENCE_CHARS and right - start - len(formula) <= MAX_SENTENCE_CHARS
+    assert text[left - 1].isspace() and text[left:].startswith("abcdef ")
+    assert text[right].isspace() and text[:right].endswith(" abcdef")
+
+
+@given(st.integers(min_value=1, max_value=12), st.integers(min_value=0, max_value=30))
+def test_sentence_cuts_never_split_a_word_or_span(word_len: int, pad: int) -> None:
+    words = " ".join(["w" * word_len] * (900 // (word_len + 1)))
+    text = f"{'a' * pad} {words} [START_REF] A title, Doe[END_REF] {words} {'b' * pad}"
+    start = text.index("[START_REF]")
+    left, right = sentence_bounds(text, start, text.index("[END_REF]") + len("[END_REF]"))
+    assert left == 0 or text[left - 1].isspace()
+    assert right == len(text) or text[right].isspace()
+
+
+def test_a_display_equation_ending_in_a_period_ends_its_sentence() -> None:
+    theorem = "[START_MATH]\\begin{equation}\n P(A|B) = \\frac{P(B|A)P(A)}{P(B)} .\n\\end{equation}[END_MATH]"
+    text = f"Bayes' theorem states {theorem} The evidence is [START_MATH]$P(B)$[END_MATH] here."
+    start = text.index(theorem)
+    assert sentence_bounds(text, start, start + len(theorem)) == (0, start + len(theorem))
+    later = text.index("[START_MATH]$P(B)")
+    left, _ = sentence_bounds(text, later, later + 30)
+    assert text[left:].startswith("The evidence is")

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sciprep.corpus.document import Document, Metadata, Reference
+from sciprep.corpus.shards import iter_documents
+from sciprep.query.index_store import REJECTS, QueryIndex
+from sciprep.query.markup import find_citations
 from sciprep.query.reference_index import merge_observations, observe_references
+from sciprep.query.reference_keys import surname_problem, title_problem
 
 ATTENTION = "Attention is all you need"
 
@@ -83,3 +90,29 @@ def test_entries_do_not_depend_on_document_order(order: list[int]) -> None:
     baseline = merge_observations(_observe(docs))
     shuffled = merge_observations(_observe([docs[i] for i in order]))
     assert baseline == shuffled
+
+
+def test_debris_titles_and_surnames_never_become_citation_targets() -> None:
+    star = Reference("b1", "(STAR), Phys", ["M. Abdallah"], 2021, doi="10.1103/PhysRevD.104.052007",
+                     raw="M. Abdallah et al. (STAR), Phys. Rev. D 104, 052007 (2021)")
+    fourier = Reference("b2", "Digital Fourier microscopy for soft matter dynamics", ["Giavazzi F"], 2014)
+    text = ("Spin [START_REF] (STAR), Phys, Abdallah[END_REF] was measured. "
+            "Dynamics [START_REF] Digital Fourier microscopy for soft matter dynamics, F[END_REF] of soft matter.")
+    obs, rejects = observe_references(_paper("p", text, [star, fourier]), "shard")
+    assert [r.position for r in rejects] == [f"doc p char {text.index('[START_REF]')}"]
+    assert "(STAR), Phys" in rejects[0].reason and "collaboration" in rejects[0].reason
+    entries, _ = merge_observations(obs)
+    by_doi = {e.doi: e for e in entries}
+    assert by_doi["10.1103/physrevd.104.052007"].citation == ""  # kept for its DOI, not citable
+    fourier_entry = next(e for e in entries if e.mention_count == 1)
+    assert fourier_entry.citation == "Digital Fourier microscopy for soft matter dynamics"
+
+
+def test_sample_index_cites_no_debris_and_rejects_debris_mentions(sample_corpus: Path, sample_index: Path) -> None:
+    debris = [s for d in iter_documents(sample_corpus) for s in find_citations(d.text)[0] if title_problem(s.title)]
+    assert debris, "the unarXive sample has mis-parsed references to guard against"
+    reasons = [r["reason"] for r in pq.read_table(sample_index / REJECTS).to_pylist()]
+    assert sum(r.startswith("citation title") for r in reasons) == len(debris)
+    citable = [e for e in QueryIndex.load(sample_index).references if e.citation]
+    assert citable
+    assert [e.citation for e in citable if title_problem(e.title) or surname_problem(e.surname)] == []

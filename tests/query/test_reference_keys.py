@@ -9,6 +9,8 @@ from sciprep.query.reference_keys import (
     normalize_doi,
     normalize_pmid,
     normalize_title,
+    surname_problem,
+    title_problem,
 )
 
 
@@ -38,3 +40,23 @@ def test_a_title_names_a_work_together_with_its_first_author() -> None:
 def test_keys_are_listed_strongest_first() -> None:
     keys = identity_keys("A long enough title for a key", "Doe", "10.1000/x", "2101.00001", "123")
     assert [k.split(":")[0] for k in keys] == ["doi", "arxiv", "pmid", "title"]
+
+
+def test_parser_debris_is_not_a_title() -> None:
+    for debris in ("(STAR), Phys", "(ALICE), JHEP 05, 061 (2022), arXiv:2107.11303 [nucl-ex]", "Comput. Phys",
+                   "Phys. Rev. D", "ATLAS Collaboration, Phys", "Roberts, Sho Yaida, and Boris Hanin",
+                   "Smith, Michael P", "and Quintana-Ort, E", "Higham, Craig Lucas, Françoise Tisseur",
+                   "2019, , 482, 2893, doi:", "Ecke, “Two-dimensional turbulence", " ), ."):  # fmt: skip
+        assert title_problem(debris), debris
+    for title in ("Deep learning", "Calendar", "Attention is all you need", "Fields, Strings, and Duality",
+                  "TeX, TUG, and Eastern Europe", "Meet the Board, Part I", "3.0 and PSPRINT 3.0",
+                  "My collaboration with Don Knuth", "(Version 2.00) as implementation of the markup language",
+                  "3D Semantic Parsing of Large-Scale Indoor Spaces", "Sample mean based index policies"):
+        assert title_problem(title) == "", title
+
+
+def test_initials_and_abbreviations_are_not_surnames() -> None:
+    for debris in ("B.", "F", "JP", "Phil", "Group", "Overview", "procedure", "Ref"):
+        assert surname_problem(debris), debris
+    for surname in ("He", "Li", "Ng", "de la Peña", "van der Waals", "O'Neil", "Ozsváth", "Vaswani"):
+        assert surname_problem(surname) == "", surname
