@@ -34,7 +34,7 @@ def plot_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None
         ax.set_ylabel("cross-entropy (nats/token)")
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle(f"sciprep run {Path(run_dir).resolve().name}")
+    fig.suptitle(f"{Path(run_dir).resolve()}: train and validation loss")
     target = Path(out) if out else Path(run_dir) / "loss.png"
     with atomic_path(target) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
