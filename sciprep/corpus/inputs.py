@@ -8,6 +8,7 @@ looping. Paths the recipe names itself (or a glob matches) are followed. A direc
 holding ``.tex`` files is one LaTeX source tree, unless it holds several independent
 papers (:func:`~sciprep.corpus.latex.inputs.independent_mains`): then each main ``.tex``
 is an input of its own, read with the ``.bib`` files beside it and its same-stem ``.bbl``.
+A sciprep corpus folder (``manifest.json`` beside ``shards/``) stands for its shards only.
 Reader detection uses the registry's suffix table, refined by a look at the content where
 a suffix is ambiguous: a ``.txt`` starting with ``PMID-`` is MEDLINE, an ``.xml`` whose
 root is ``<article>`` is JATS, a JSON-lines file whose first record has unarXive/S2ORC's
@@ -24,6 +25,7 @@ from sciprep.corpus.latex.archive import SourceError, load_source
 from sciprep.corpus.latex.inputs import independent_mains, tex_texts
 from sciprep.corpus.readers import detect_reader
 from sciprep.corpus.readers.sourcefile import READ_ERRORS, open_binary
+from sciprep.corpus.shards import MANIFEST_FILE, SHARDS_DIR
 
 _SNIFF_BYTES = 4096
 #: Folders nested deeper than this below an input folder are refused (a bound on the walk).
@@ -38,6 +40,8 @@ def _walk(directory: Path, reader: str | None, depth: int = 0) -> list[Path]:
             entries = sorted(listing, key=lambda e: e.name)
     except OSError:
         return [directory]  # the build rejects it with the reason (input_problem)
+    if _is_corpus_folder(entries):
+        return _walk(directory / SHARDS_DIR, reader, depth + 1)  # not its rejects or manifest
     if reader in (None, "latex") and any(
         e.name.endswith(".tex") and e.is_file(follow_symlinks=False) for e in entries
     ):
@@ -52,6 +56,17 @@ def _walk(directory: Path, reader: str | None, depth: int = 0) -> list[Path]:
         else:
             found.append(child)
     return found
+
+
+def _is_corpus_folder(entries: list[os.DirEntry[str]]) -> bool:
+    """A sciprep corpus folder: ``manifest.json`` beside a ``shards/`` folder."""
+    names = {e.name: e for e in entries}
+    return (
+        MANIFEST_FILE in names
+        and names[MANIFEST_FILE].is_file(follow_symlinks=False)
+        and SHARDS_DIR in names
+        and names[SHARDS_DIR].is_dir(follow_symlinks=False)
+    )
 
 
 def _latex_inputs(directory: Path) -> list[Path]:

@@ -12,7 +12,9 @@ Templates (the ``template`` option of the ``prompts`` reader):
 - ``freesolv``: a SMILES table with IUPAC names and measured hydration free energies
   (FreeSolv: columns ``iupac``, ``smiles``, ``expt``). Two records per molecule: "What is
   the IUPAC name of [START_I_SMILES]...[END_I_SMILES]?" and "Predict the hydration free
-  energy ...". The SMILES is RDKit's canonical isomeric form, always in I_SMILES tags.
+  energy ...". The SMILES is RDKit's canonical isomeric form, tagged as compound
+  documents tag it: ``[START_I_SMILES]`` only when it carries stereo or isotope marks,
+  ``[START_SMILES]`` otherwise (the cleaning stage's markup step expects this).
 - ``qa``: any CSV/TSV/JSONL table; ``question`` and ``answer`` are ``str.format``
   templates over the row's columns (default ``Question: {question}\\n\\nAnswer:`` and
   `` {answer}``).
@@ -85,7 +87,7 @@ def _freesolv(
             continue
         facts = describe(mol)
         group = stable_id("molecule", facts.smiles)
-        markup = smiles_markup(facts, force_isomeric=True)
+        markup = smiles_markup(facts)
         iupac = str(row.get(header_lookup.get("iupac", ""), "") or "").strip()
         if iupac:
             yield (

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from sciprep.corpus.shards import DEFAULT_MAX_BYTES, DEFAULT_MAX_DOCS
+from sciprep.corpus.shards import DEFAULT_MAX_BYTES, DEFAULT_MAX_DOCS, SHARDS_DIR
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _SOURCE_KEYS = {"name", "path", "reader", "weight", "options", "kind", "licence"}
@@ -150,6 +150,8 @@ def load_recipe(path: str | os.PathLike[str]) -> Recipe:
 
 def _name_for(path: Path) -> str:
     name = path.name
+    if name == SHARDS_DIR and path.parent.name not in ("", ".", ".."):
+        name = path.parent.name  # ``clean/shards`` -> ``clean``, not ``shards``
     for suffix in (".gz", ".tar", ".bz2", ".xz", ".zip"):
         name = name.removesuffix(suffix)
     suffix = Path(name).suffix

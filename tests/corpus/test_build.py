@@ -334,3 +334,32 @@ def test_demo_papers_folder_builds_each_paper_with_its_citations_resolved(tmp_pa
         assert int(doc.metadata.extra["cite_keys"]) > 0
         assert doc.metadata.extra["cite_keys_resolved"] == doc.metadata.extra["cite_keys"]
     assert _manifest(tmp_path / "out")["totals"]["rejected"] == 0
+
+
+def test_rebuilding_from_sciprep_shards_keeps_prompts_and_documents_intact(tmp_path: Path) -> None:
+    qa = _write(
+        tmp_path / "qa.jsonl",
+        "".join(json.dumps({"question": f"{i}+{i}?", "answer": str(2 * i)}) + "\n" for i in range(40)),
+    )
+    out = str(tmp_path / "prompts")
+    assert main(["corpus", "prompts", str(qa), "--out", out, "--test-fraction", "0.3", "--no-progress"]) == 0
+    text = _write(tmp_path / "notes.jsonl", '{"id": "n1", "text": "Energy $E=mc^2$.", "title": "Notes"}\n')
+    build_corpus(load_recipe(_write(tmp_path / "r.yaml", f"sources:\n  - {{name: web, path: {text}}}\n")),
+                 tmp_path / "clean", progress=False)  # fmt: skip
+    before = {d.id: d for d in [*iter_documents(tmp_path / "prompts"), *iter_documents(tmp_path / "clean")]}
+    mixed = tmp_path / "mixed"
+    inputs = [str(tmp_path / "clean" / "shards"), str(tmp_path / "prompts")]
+    assert main(["corpus", "build", "--out", str(mixed), *inputs, "--no-progress"]) == 0
+    after = list(iter_documents(mixed))
+    manifest = json.loads((mixed / "manifest.json").read_text())
+    assert sorted(manifest["sources"]) == ["clean", "prompts"] and manifest["totals"]["rejected"] == 0
+    assert sorted(d.id for d in after) == sorted(before)
+    assert [d.metadata.extra["original_source"] for d in after if d.source == "clean"] == ["web"]
+    for doc in after:
+        old = before[doc.id]
+        assert doc.metadata.extra.pop("original_source", doc.source) == old.source
+        assert (doc.text, doc.kind, doc.prompt, doc.answer, doc.split, doc.metadata, doc.references) == (
+            old.text, old.kind, old.prompt, old.answer, old.split, old.metadata, old.references
+        )  # fmt: skip
+    assert {d.source for d in after if d.kind == "prompt"} == {"prompts"}
+    assert {d.split for d in after if d.kind == "prompt"} == {"train", "test"}

@@ -91,7 +91,30 @@ def test_table_without_smiles_column_is_one_reject_naming_columns(tmp_path: Path
     path = tmp_path / "m.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     (rej,) = read_smiles(path, "s")
-    assert isinstance(rej, Reject) and "['a', 'b']" in rej.reason
+    assert isinstance(rej, Reject) and "['a', 'b']" in rej.reason and "no SMILES column" in rej.reason
+    (rej,) = read_smiles(path, "s", smiles_column="mol")
+    assert isinstance(rej, Reject) and rej.reason.startswith("no column 'mol' among columns ['a', 'b']")
+
+
+def test_headerless_smiles_table_is_read_from_its_first_line(tmp_path: Path) -> None:
+    lines = NCI_SMILES.read_text(encoding="utf-8").splitlines()[:60]
+    path = tmp_path / "nci.tsv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = list(read_smiles(path, "nci"))
+    docs = _docs(out)
+    assert len(out) == len(lines) and len(docs) >= 0.9 * len(lines)
+    assert docs[0].metadata.extra["input_smiles"] == lines[0].split("\t")[0]
+    assert docs[0].metadata.extra["column_2"] == lines[0].split("\t")[1]
+    assert all(r.position.startswith("line ") for r in out if isinstance(r, Reject))
+
+
+def test_smiles_column_with_an_unknown_name_is_found_by_content(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("flag,structure,name\nY,CCO,ethanol\nN,c1ccccc1,benzene\nY,C1CC(,broken\n")
+    out = list(read_smiles(path, "s"))
+    assert [d.metadata.title for d in _docs(out)] == ["ethanol", "benzene"]
+    assert _docs(out)[0].metadata.extra == {"formula": "C2H6O", "input_smiles": "CCO", "flag": "Y"}
+    assert isinstance(out[2], Reject) and out[2].position == "line 4"
 
 
 def test_short_row_is_rejected(tmp_path: Path) -> None:

@@ -90,3 +90,21 @@ def test_empty_or_undecodable_text_file_is_rejected(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00bad")
     assert "empty" in next(iter(read_text(empty, "s"))).reason
     assert "UTF-8" in next(iter(read_text(binary, "s"))).reason
+
+
+def test_sciprep_shard_rows_pass_through_and_unusable_ones_are_rejects(tmp_path: Path) -> None:
+    from sciprep.corpus.document import DOCUMENT_SCHEMA, Metadata, Reference
+
+    good = Document(
+        id="p1", text="Q? A", source="freesolv", kind="prompt", prompt="Q?", answer=" A", split="test",
+        metadata=Metadata(title="t", extra={"task": "qa"}),
+        references=[Reference(key="r1", title="A paper", authors=["Doe, J."])],
+    )  # fmt: skip
+    rows = [good.to_row(), {**good.to_row(), "id": "p2", "answer": None}, {**good.to_row(), "text": ""}]
+    path = tmp_path / "shard.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA), path)
+    first, no_answer, empty = read_parquet(path, "mixed", markup=True)
+    moved = Metadata(title="t", extra={"task": "qa", "original_source": "freesolv"})
+    assert first == Document(**{**good.__dict__, "source": "mixed", "metadata": moved})
+    assert isinstance(no_answer, Reject) and no_answer.position == "row 2" and "'p2'" in no_answer.reason
+    assert isinstance(empty, Reject) and "'text'" in empty.reason

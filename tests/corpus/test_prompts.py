@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,16 +29,18 @@ def test_freesolv_gives_iupac_and_hydration_prompts_per_molecule(shared_data: Pa
     out = list(read_prompts(path, "freesolv", template="freesolv"))
     docs = _docs(out)
     assert len(out) == 2 * len(rows) and len(docs) == len(out)
+    tags = {"I_SMILES": 0, "SMILES": 0}
     for row, (iupac, energy) in zip(rows, zip(docs[::2], docs[1::2])):
         smiles = Chem.MolToSmiles(Chem.MolFromSmiles(row["smiles"]))
+        tag = "I_SMILES" if re.search(r"[@/\\]|\[\d", smiles) else "SMILES"
+        tags[tag] += 1
         assert (
             iupac.prompt
-            == f"Question: What is the IUPAC name of [START_I_SMILES]{smiles}[END_I_SMILES]?\n\nAnswer:"
+            == f"Question: What is the IUPAC name of [START_{tag}]{smiles}[END_{tag}]?\n\nAnswer:"
         )
         assert iupac.answer == f" {row['iupac']}"
-        assert energy.prompt.startswith(
-            f"Question: Predict the hydration free energy of [START_I_SMILES]{smiles}"
-        )
+        hydration = f"Question: Predict the hydration free energy of [START_{tag}]{smiles}[END_{tag}] in water"
+        assert energy.prompt.startswith(hydration)
         assert energy.answer == f" {float(row['expt']):.2f} kcal/mol"
         for doc in (iupac, energy):
             assert doc.kind == "prompt" and doc.text == doc.prompt + doc.answer
@@ -45,6 +48,7 @@ def test_freesolv_gives_iupac_and_hydration_prompts_per_molecule(shared_data: Pa
     test_share = sum(d.split == "test" for d in docs) / len(docs)
     assert 0.01 < test_share < 0.15
     assert len({d.id for d in docs}) == len(docs)
+    assert tags["I_SMILES"] and tags["SMILES"], "stereo molecules keep I_SMILES, the rest use SMILES"
 
 
 def test_split_follows_the_shared_held_out_rule(tmp_path: Path) -> None:
@@ -142,3 +146,15 @@ def test_cli_prompts_writes_a_prompt_corpus(
     assert all(
         d.split == ("test" if is_validation(d.metadata.extra["group"], 0.2, 3) else "train") for d in docs
     )
+
+
+def test_freesolv_tags_i_smiles_only_for_stereo_or_isotopes(tmp_path: Path) -> None:
+    path = tmp_path / "fs.csv"
+    path.write_text(
+        "iupac,smiles,expt\nethanol,CCO,-5.0\n(2R)-butan-2-ol,C[C@@H](O)CC,-4.6\nmethane-d,[2H]C,2.0\n",
+        encoding="utf-8",
+    )
+    prompts = [d.prompt for d in _docs(list(read_prompts(path, "fs", template="freesolv")))[::2]]
+    assert "[START_SMILES]CCO[END_SMILES]" in prompts[0]
+    assert "[START_I_SMILES]CC[C@@H](C)O[END_I_SMILES]" in prompts[1]
+    assert "[START_I_SMILES][2H]C[END_I_SMILES]" in prompts[2]

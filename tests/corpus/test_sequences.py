@@ -84,12 +84,18 @@ def test_genbank_cds_translations_match_the_published_proteins(shared_data: Path
     assert {d.metadata.extra["accession"]: _AMINO.search(d.text).group(1) for d in cds} == proteins
 
 
-def test_genbank_reference_titles_become_document_references(shared_data: Path) -> None:
+def test_genbank_reference_titles_become_document_references_without_deposit_notes(
+    shared_data: Path,
+) -> None:
     path = shared_data / "bio" / "NC_005816.gb"
     (record,) = SeqIO.parse(path, "genbank")
     dna = [d for d in _docs(list(read_genbank(path, "genbank"))) if d.kind == "dna"]
-    titles = [" ".join(r.title.split()) for r in record.annotations["references"]]
+    published = [r for r in record.annotations["references"] if not r.journal.startswith("Submitted (")]
+    assert 0 < len(published) < len(record.annotations["references"])
+    titles = [" ".join(r.title.split()) for r in published]
     assert dna and all([r.title for r in d.references] == titles for d in dna)
+    cited = [r for d in dna for r in d.references]
+    assert not any(r.title == "Direct Submission" or r.raw.startswith("Submitted (") for r in cited)
     first = dna[0].references[0]
     assert first.authors[0] == "Zhou, D." and first.pmid == record.annotations["references"][0].pubmed_id
     assert first.year == 2004
@@ -180,3 +186,28 @@ def test_plain_nucleotides_are_dna(sequence: str) -> None:
 def test_any_non_iupac_character_makes_a_sequence_invalid(sequence: str, bad: str) -> None:
     kind, letters = classify(sequence + bad)
     assert kind == "" and bad in letters
+
+
+def test_swissprot_submission_reference_is_not_a_reference(tmp_path: Path) -> None:
+    submitted = (
+        "RN   [2]\nRP   NUCLEOTIDE SEQUENCE.\nRA   Smith J.;\n"
+        "RL   Submitted (MAR-2004) to the EMBL/GenBank/DDBJ databases.\nCC   -!- FUNCTION:"
+    )
+    path = tmp_path / "entry.dat"
+    path.write_text(SWISS_ENTRY.replace("CC   -!- FUNCTION:", submitted, 1), encoding="utf-8")
+    (doc,) = _docs(list(read_swissprot(path, "s")))
+    assert [r.pmid for r in doc.references] == ["1577697"]
+
+
+def test_dna_with_a_stray_letter_is_rejected_naming_it_not_read_as_protein(tmp_path: Path) -> None:
+    assert classify("ACGTACGTACGTACGTACGTE") == ("", "E")
+    path = tmp_path / "x.fasta"
+    path.write_text(">stray\n" + "ACGT" * 8 + "JJ\n>protein\nMKVLAAGIVGACGT\n", encoding="utf-8")
+    stray, protein = list(read_fasta(path, "s"))
+    assert isinstance(stray, Reject) and "'J'" in stray.reason and "DNA" in stray.reason
+    assert isinstance(protein, Document) and protein.kind == "protein"
+
+
+@given(st.text(alphabet="ACGT", min_size=18, max_size=200), st.sampled_from("EFIJLOPQXZ*"))
+def test_mostly_plain_nucleotides_with_one_foreign_letter_are_invalid_dna(sequence: str, bad: str) -> None:
+    assert classify(sequence + bad) == ("", bad)

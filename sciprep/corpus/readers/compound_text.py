@@ -70,9 +70,9 @@ def describe(mol: Chem.Mol) -> CompoundFacts:
         )
 
 
-def smiles_markup(facts: CompoundFacts, *, force_isomeric: bool = False) -> str:
+def smiles_markup(facts: CompoundFacts) -> str:
     """The SMILES wrapped in the I_SMILES or SMILES tags (I_SMILES when isomeric)."""
-    if facts.isomeric or force_isomeric:
+    if facts.isomeric:
         return f"{START_I_SMILES}{facts.smiles}{END_I_SMILES}"
     return f"{START_SMILES}{facts.smiles}{END_SMILES}"
 

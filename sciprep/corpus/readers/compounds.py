@@ -1,9 +1,10 @@
 """SMILES tables and SDF files (RDKit): one ``kind="compound"`` document per molecule.
 
 - ``smiles``: ``.smi`` files (``SMILES [name]`` per line, optional header) and CSV/TSV
-  files with a SMILES column (found case-insensitively, or named by ``smiles_column``);
-  a name/IUPAC column is used for the title when present, other columns are kept in
-  ``metadata.extra``.
+  files with a SMILES column (named by ``smiles_column``, else found by name
+  case-insensitively, else by content: the column whose first rows parse in RDKit; then
+  a first row that parses there too means the file has no header); a name/IUPAC column
+  is used for the title when present, other columns are kept in ``metadata.extra``.
 - ``sdf``: SD files (optionally gzipped); the title line and the usual name properties
   (``PUBCHEM_IUPAC_NAME``, ``IUPAC_NAME``, ``NAME``) give the names.
 
@@ -14,7 +15,9 @@ reject with its line/record number and RDKit's reason; RDKit's own logging is si
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from rdkit import Chem
 from rdkit.rdBase import BlockLogs
@@ -23,13 +26,15 @@ from sciprep.corpus.document import Document, Metadata, stable_id
 from sciprep.corpus.readers import ReaderOutput, register_reader
 from sciprep.corpus.readers.compound_text import describe, parse_smiles, render
 from sciprep.corpus.readers.sourcefile import READ_ERRORS, describe_error, open_binary, open_text, reject
-from sciprep.corpus.readers.tables import csv_rows, find_column
+from sciprep.corpus.readers.tables import csv_rows, find_column, first_records
 from sciprep.corpus.shards import Reject
 
 SMILES_COLUMNS = ("smiles", "canonical_smiles", "isomeric_smiles", "smiles_string", "mol_smiles")
 NAME_COLUMNS = ("name", "compound", "compound_name", "pref_name", "molecule_name", "title")
 IUPAC_COLUMNS = ("iupac", "iupac_name", "iupacname")
 SDF_NAME_PROPS = ("PUBCHEM_IUPAC_NAME", "IUPAC_NAME", "IUPAC", "NAME", "Name")
+#: Rows looked at to find a SMILES column by content when no column name says so.
+SNIFF_ROWS = 20
 
 
 def _compound(
@@ -77,18 +82,74 @@ def _smi_lines(path: Path, source: str) -> ReaderOutput:
         yield reject(source, path, f"after line {number}", f"unreadable from here on: {describe_error(err)}")
 
 
+def _parses(value: str) -> bool:
+    return parse_smiles(value)[0] is not None
+
+
+def smiles_column_by_content(records: list[list[str]]) -> tuple[int, bool] | None:
+    """``(column index, has_header)`` of the column holding SMILES, judged by content.
+
+    ``records`` are a file's first rows. The column is the one where most rows after the
+    first parse in RDKit (at least half; ties go to the longer SMILES, so a ``Y``/``N``
+    flag column does not win), and the first row is a header unless its cell there parses
+    too. None when no column qualifies.
+    """
+    if not records:
+        return None
+    data = records[1:] or records
+    best: tuple[int, int, int] | None = None  # (score, characters, -column)
+    for column in range(len(records[0])):
+        cells = [r[column] for r in data if column < len(r) and _parses(r[column])]
+        candidate = (len(cells), sum(map(len, cells)), -column)
+        if cells and (best is None or candidate > best):
+            best = candidate
+    if best is None or 2 * best[0] < len(data):
+        return None
+    column = -best[2]
+    return column, not _parses(records[0][column])
+
+
+def _locate_smiles(
+    path: Path, delimiter: str, smiles_column: str
+) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]], str] | str:
+    """The header, rows and SMILES key of a table, or the reason no SMILES column was found.
+
+    A column named like :data:`SMILES_COLUMNS` (or ``smiles_column``) wins; otherwise the
+    content decides (:func:`smiles_column_by_content`), and a file without a header gets
+    columns ``column_1``, ``column_2``, ... (usable as ``name_column``).
+    """
+    header, rows = csv_rows(path, delimiter)
+    key = find_column(header, smiles_column, SMILES_COLUMNS)
+    if key is not None:
+        return header, rows, key
+    rows.close()  # type: ignore[attr-defined]
+    if smiles_column:
+        return f"no column {smiles_column!r} among columns {header}; set smiles_column to one of them"
+    records = first_records(path, delimiter, SNIFF_ROWS)
+    found = smiles_column_by_content(records)
+    if found is None:
+        return (
+            f"no SMILES column: no column is named {' / '.join(SMILES_COLUMNS)} and none of the "
+            f"first {len(records)} rows holds SMILES RDKit can parse (columns: {header}); "
+            "set the smiles_column option"
+        )
+    column, has_header = found
+    if has_header:
+        header, rows = csv_rows(path, delimiter)
+        return header, rows, header[column]
+    names = [f"column_{i + 1}" for i in range(len(records[0]))]
+    header, rows = csv_rows(path, delimiter, fieldnames=names)
+    return header, rows, names[column]
+
+
 def _csv_table(path: Path, source: str, smiles_column: str, name_column: str, delimiter: str) -> ReaderOutput:
     line = 0
     try:
-        header, rows = csv_rows(path, delimiter)
-        smiles_key = find_column(header, smiles_column, SMILES_COLUMNS)
-        if smiles_key is None:
-            wanted = repr(smiles_column) if smiles_column else "a SMILES column"
-            yield reject(
-                source, path, "header", f"no {wanted} among columns {header}; set the smiles_column option"
-            )
-            rows.close()  # type: ignore[attr-defined]
+        located = _locate_smiles(path, delimiter, smiles_column)
+        if isinstance(located, str):
+            yield reject(source, path, "header", located)
             return
+        header, rows, smiles_key = located
         name_key = find_column(header, name_column, NAME_COLUMNS)
         iupac_key = find_column(header, "", IUPAC_COLUMNS)
         for line, row in rows:

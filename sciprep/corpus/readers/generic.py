@@ -6,6 +6,13 @@ fields (``title``, ``authors``, ``year``, ``doi``, ``arxiv_id``, ``pmid``, ``lic
 fill :class:`~sciprep.corpus.document.Metadata` when present, and an ``id`` field is kept
 as the document id. With ``markup=True`` (default) the tokenizer's ``wrap`` adds Galactica
 markup (math, SMILES, sequences) to the text. A row without usable text is a reject.
+
+A Parquet file with :data:`~sciprep.corpus.document.DOCUMENT_SCHEMA` is a sciprep shard
+(from ``corpus build`` or ``clean``): its documents pass through unchanged (id, kind,
+text, metadata, references, prompt/answer, split; no markup is added again), except that
+``source`` becomes the recipe's source name so its manifest weight applies; the shard's
+own source is kept in ``metadata.extra["original_source"]`` (the first one, when a
+corpus is rebuilt more than once). The text options do not apply to such files.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sciprep.corpus.document import Document, Metadata, stable_id
+from sciprep.corpus.document import DOCUMENT_SCHEMA, Document, Metadata, stable_id
 from sciprep.corpus.readers import ReaderOutput, register_reader
 from sciprep.corpus.readers.sourcefile import (
     MAX_INPUT_BYTES,
@@ -126,6 +133,36 @@ def _parquet_rows(path: Path, wanted: tuple[str, ...]) -> Iterator[dict[str, Any
         yield from batch.to_pylist()
 
 
+def is_document_table(schema: pa.Schema) -> bool:
+    """True when ``schema`` has every :data:`DOCUMENT_SCHEMA` column with its type (a sciprep shard)."""
+    names = set(schema.names)
+    return all(
+        field.name in names and schema.field(field.name).type.equals(field.type) for field in DOCUMENT_SCHEMA
+    )
+
+
+def _shard_document(row: dict[str, Any], source: str, path: Path, position: str) -> Document | Reject:
+    for key in ("id", "text", "kind"):
+        value = row.get(key)
+        if not isinstance(value, str) or not value.strip():
+            return reject(source, path, position, f"sciprep shard row without a usable {key!r}")
+    if row["kind"] == "prompt" and not (row.get("prompt") and row.get("answer")):
+        return reject(source, path, position, f"prompt record {row['id']!r} lacks its prompt or answer")
+    doc = Document.from_row(row)
+    if doc.source and doc.source != source:
+        doc.metadata.extra.setdefault("original_source", doc.source)
+    doc.source = source
+    return doc
+
+
+def _shard_documents(parquet: pq.ParquetFile, source: str, path: Path) -> ReaderOutput:
+    row_number = 0
+    for batch in parquet.iter_batches(batch_size=1024, columns=DOCUMENT_SCHEMA.names):
+        for row in batch.to_pylist():
+            row_number += 1
+            yield _shard_document(row, source, path, f"row {row_number}")
+
+
 @register_reader("parquet", (".parquet",))
 def read_parquet(
     path: Path,
@@ -136,12 +173,17 @@ def read_parquet(
     markup: bool = True,
     math: bool = True,
 ) -> ReaderOutput:
-    """One document per row of a Parquet table (only the needed columns are read)."""
+    """One document per row of a Parquet table (only the needed columns are read); a
+    sciprep shard's documents pass through unchanged (see the module docstring)."""
     if path.stat().st_size > MAX_INPUT_BYTES:
         yield reject(source, path, "file", f"larger than {MAX_INPUT_BYTES} bytes; split it")
         return
     row_number = 0
     try:
+        parquet = pq.ParquetFile(path)
+        if is_document_table(parquet.schema_arrow):
+            yield from _shard_documents(parquet, source, path)
+            return
         wanted = (text_field, id_field, *_META_FIELDS)
         for row_number, row in enumerate(_parquet_rows(path, wanted), start=1):
             yield _row_document(row, source, path, f"row {row_number}", text_field, id_field, markup, math)

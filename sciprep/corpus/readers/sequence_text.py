@@ -31,23 +31,23 @@ DEFAULT_DNA_CHUNK = 4000
 def classify(sequence: str, alphabet: str = "auto") -> tuple[str, str]:
     """``("dna" | "protein", "")`` for a valid sequence, ``("", bad_letters)`` otherwise.
 
-    ``alphabet`` is ``auto`` (decide from the letters), ``dna`` or ``protein``. In
-    ``auto`` mode a sequence is DNA when every letter is a nucleotide code and at least
-    :data:`DNA_MIN_PLAIN_SHARE` of them are A/C/G/T/U/N; a protein otherwise.
+    ``alphabet`` is ``auto`` (decide with :func:`guess_alphabet`), ``dna`` or ``protein``.
+    In ``auto`` mode a sequence that is at least :data:`DNA_MIN_PLAIN_SHARE` A/C/G/T/U/N
+    is DNA, so a stray letter in it (``ACGT...E``) is reported as an illegal DNA letter
+    rather than turning the record into a protein.
     """
-    letters = set(sequence)
     if alphabet not in ("auto", "dna", "protein"):
         raise ValueError(f"alphabet must be auto, dna or protein, got {alphabet!r}")
-    if alphabet == "dna" or (alphabet == "auto" and letters <= NUCLEOTIDES and _mostly_plain(sequence)):
-        bad = letters - NUCLEOTIDES
-        return ("dna", "") if not bad else ("", "".join(sorted(bad)))
-    bad = letters - AMINO_ACIDS
-    return ("protein", "") if not bad else ("", "".join(sorted(bad)))
+    kind = guess_alphabet(sequence) if alphabet == "auto" else alphabet
+    bad = set(sequence) - (NUCLEOTIDES if kind == "dna" else AMINO_ACIDS)
+    return (kind, "") if not bad else ("", "".join(sorted(bad)))
 
 
-def _mostly_plain(sequence: str) -> bool:
+def guess_alphabet(sequence: str) -> str:
+    """``"dna"`` when at least :data:`DNA_MIN_PLAIN_SHARE` of the letters are A/C/G/T/U/N,
+    else ``"protein"`` (real proteins are far below that share)."""
     plain = sum(sequence.count(c) for c in _PLAIN_NUCLEOTIDES)
-    return bool(sequence) and plain / len(sequence) >= DNA_MIN_PLAIN_SHARE
+    return "dna" if sequence and plain / len(sequence) >= DNA_MIN_PLAIN_SHARE else "protein"
 
 
 def chunk_bounds(length: int, chunk: int) -> list[tuple[int, int]]:
@@ -162,7 +162,7 @@ def render(facts: SequenceFacts, sequence: str, kind: str, references: list[Refe
     ]
     lines += [f"{key}: {value}" for key, value in rows if value]
     lines += ["", f"{start}{sequence}{end}"]
-    cited = [r for r in references if r.title and r.title.lower() != "direct submission"]
+    cited = [r for r in references if r.title]
     if cited:
         lines += ["", "References:"]
         lines += [f"- {START_REF} {citation_label(r)}{END_REF}" for r in cited]

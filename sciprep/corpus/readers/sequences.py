@@ -35,6 +35,7 @@ from sciprep.corpus.readers.sequence_text import (
     chunk_bounds,
     classify,
     facts_from_fasta_header,
+    guess_alphabet,
     parse_genbank_authors,
     parse_uniprot_authors,
     render,
@@ -110,7 +111,9 @@ def read_fasta(
                     yield reject(source, path, position, f"record {record.id!r} has an empty sequence")
                     continue
                 if bad:
-                    expected = "protein or DNA" if alphabet == "auto" else alphabet
+                    expected = {"dna": "DNA", "protein": "protein"}[
+                        guess_alphabet(sequence) if alphabet == "auto" else alphabet
+                    ]
                     reason = f"record {record.id!r}: illegal letters {bad!r} for a {expected} sequence"
                     yield reject(source, path, position, reason)
                     continue
@@ -129,9 +132,23 @@ def read_fasta(
         )
 
 
+def _is_submission_note(title: str, journal: str) -> bool:
+    """GenBank's "Direct Submission" / "Submitted (date) ..." / "Unpublished" entries record
+    who deposited the sequence, not a citable work, so they are not references."""
+    journal = journal.strip()
+    return (
+        title.lower() == "direct submission"
+        or journal.startswith("Submitted (")
+        or journal.lower().startswith("unpublished")
+    )
+
+
 def _genbank_references(record: SeqRecord) -> list[Reference]:
+    """The record's citable references (deposit notes skipped; keys keep GenBank's numbering)."""
     refs = []
     for i, ref in enumerate(record.annotations.get("references", []), start=1):
+        if _is_submission_note(" ".join(ref.title.split()), ref.journal):
+            continue
         authors = parse_genbank_authors(ref.authors) or ([ref.consrtm] if ref.consrtm else [])
         refs.append(
             Reference(
@@ -287,6 +304,7 @@ def read_swissprot(path: Path, source: str) -> ReaderOutput:
                         raw=r.journal,
                     )
                     for i, r in enumerate(annotations.get("references", []), start=1)
+                    if not _is_submission_note(" ".join((r.title or "").split()), r.journal)
                 ]
                 meta = Metadata(
                     title=facts.title,

@@ -1,4 +1,5 @@
-"""Row-shaped inputs (CSV/TSV with a header, JSON lines) shared by the compound and prompt readers.
+"""Row-shaped inputs (CSV/TSV with or without a header, JSON lines) for the compound and
+prompt readers.
 
 Rows come with their line number so a reject can point at the exact record, and column
 lookup is case-insensitive so ``SMILES``, ``smiles`` and ``Smiles`` all work.
@@ -26,16 +27,19 @@ def delimiter_for(path: Path, explicit: str = "") -> str:
     return "\t" if name.endswith((".tsv", ".tab")) else ","
 
 
-def csv_rows(path: Path, delimiter: str = "") -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+def csv_rows(
+    path: Path, delimiter: str = "", fieldnames: list[str] | None = None
+) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
     """The header and an iterator of ``(line_number, row)`` for a delimited file.
 
-    A row with more fields than the header has the extras under the key ``None``; a row
-    with fewer has ``None`` values (``csv.DictReader``'s convention), which callers
-    reject. Errors from a broken file surface while iterating.
+    With ``fieldnames`` the file has no header: the first line is a row too. A row with
+    more fields than the header has the extras under the key ``None``; a row with fewer
+    has ``None`` values (``csv.DictReader``'s convention), which callers reject. Errors
+    from a broken file surface while iterating.
     """
     csv.field_size_limit(MAX_FIELD_CHARS)
     handle = open_text(path, newline="")
-    reader = csv.DictReader(handle, delimiter=delimiter_for(path, delimiter))
+    reader = csv.DictReader(handle, fieldnames=fieldnames, delimiter=delimiter_for(path, delimiter))
     try:
         header = [name.strip() for name in (reader.fieldnames or [])]
     except BaseException:
@@ -49,6 +53,15 @@ def csv_rows(path: Path, delimiter: str = "") -> tuple[list[str], Iterator[tuple
                 yield reader.line_num, row
 
     return header, rows()
+
+
+def first_records(path: Path, delimiter: str = "", limit: int = 20) -> list[list[str]]:
+    """The first ``limit`` non-blank lines of a delimited file as plain field lists (for
+    sniffing a file's layout before reading it)."""
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    with open_text(path, newline="") as handle:
+        records = (r for r in csv.reader(handle, delimiter=delimiter_for(path, delimiter)) if r)
+        return [[field.strip() for field in record] for _, record in zip(range(limit), records)]
 
 
 def json_lines(path: Path) -> Iterator[tuple[int, Any, str]]:
