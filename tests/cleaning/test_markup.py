@@ -92,3 +92,4 @@ def test_isomeric_smiles_without_stereo_marks_is_retagged_as_smiles() -> None:
         assert isinstance(decision, Modify), mode
         assert decision.text == "[START_SMILES]CCO[END_SMILES] and [START_I_SMILES]C[C@@H](O)C(=O)O[END_I_SMILES]"
     assert list(find_issues("[START_I_SMILES]F/C=C/F[END_I_SMILES]", 100)) == []
+    assert list(find_issues("[START_I_SMILES][2H]C([2H])([2H])O[END_I_SMILES]", 100)) == []

@@ -11,9 +11,10 @@ tag with no end tag is invalid too. An invalid span teaches the model a wrong
 molecule or sequence, so by default it is *unwrapped* (tags removed, content kept as
 plain text); ``mode: reject`` rejects the whole document instead.
 
-An ``[START_I_SMILES]`` span (isomeric SMILES) that carries no stereo mark (``@``,
-``/``, ``\\``) claims stereo-chemistry it does not have: its tags are rewritten to
-``[START_SMILES]`` (in both modes; it is a mislabel, not bad data).
+An ``[START_I_SMILES]`` span (isomeric SMILES) that carries neither a stereo mark (``@``,
+``/``, ``\\``) nor an isotope label (``[13C]``) claims isomeric information it does not
+have: its tags are rewritten to ``[START_SMILES]`` (in both modes; it is a mislabel, not
+bad data). This is the corpus readers' rule for choosing the tag.
 
 The RDKit parse is the expensive part, so it happens in ``tag``
 and its findings (which spans, why) are stored; switching the mode re-decides
@@ -53,9 +54,9 @@ CHECKED_KINDS = ("smiles", "i_smiles", "amino", "dna")
 #: The residues :func:`~sciprep.tokenize.sequences.is_protein` weighs; other IUPAC codes
 #: (ambiguity, selenocysteine, pyrrolysine, stop) are valid but left out of its test.
 _STANDARD_RESIDUES = frozenset("ACDEFGHIKLMNPQRSTVWYX")
-_STEREO_MARKS = re.compile(r"[@/\\]")
+_STEREO_MARKS = re.compile(r"[@/\\]|\[\d")
 #: Reason recorded for an ``i_smiles`` span without stereo marks; such a span is retagged.
-NO_STEREO = "isomeric SMILES without stereo marks (@, /, \\)"
+NO_STEREO = "isomeric SMILES without stereo marks (@, /, \\) or isotope labels"
 
 _WS = re.compile(r"\s+")
 _START = re.compile("|".join(re.escape(MARKUP[k][0]) for k in CHECKED_KINDS))
@@ -160,7 +161,7 @@ class MarkupValidity(Step):
 
     Params = MarkupParams
     params: MarkupParams
-    version = 2  # amino composition test, i_smiles stereo marks
+    version = 3  # amino composition test, i_smiles stereo marks and isotope labels
     attributes = pa.schema([("n_checked", pa.int32()), ("issues", pa.list_(_ISSUE))])
 
     def tag(self, doc: Document) -> dict[str, Any]:
