@@ -24,6 +24,7 @@ from sciprep.query.evaluation import (
     evaluate_citations,
     evaluate_formulas,
     formula_cases,
+    retrievable_formulas,
 )
 from sciprep.query.formula_index import FormulaEntry
 from sciprep.query.formula_search import FormulaSearcher, FormulaSettings, formula_prompt
@@ -62,6 +63,7 @@ __all__ = [
     "is_valid_latex",
     "latex_problems",
     "normalize_latex",
+    "retrievable_formulas",
     "sample_search",
     "score_sequences",
 ]

@@ -8,9 +8,14 @@ Four methods share one :class:`CitationSearcher`:
   by the evaluation to measure hallucination); answers not in the index are marked
   ``grounded=False``.
 * ``retrieval``: BM25 over each entry's title, surname and citation contexts.
-* ``hybrid`` (default): constrained beams plus BM25 candidates, each scored exactly
-  by the model and mixed with the BM25 share; BM25 carries the answer when the
-  model is unsure and re-ranks it otherwise.
+* ``hybrid`` (default): constrained beams plus BM25 candidates, ranked by a product
+  of experts: ``log p_bm25 + model_weight * PMI``, where ``p_bm25`` is the BM25
+  softmax over the candidates and PMI is how much the context raises the model's
+  log-probability of the entry over an empty context. PMI removes what the model
+  prefers regardless of the context (short titles, frequent works), which is what
+  makes a weak model confidently wrong; a model the context does not move has
+  PMI ~ 0 and leaves BM25's order, a model that recognises the context lifts its
+  answer by as many nats as the context gives it.
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ class CitationSettings:
     beam: int = 8
     max_tokens: int = 96
     retrieval_candidates: int = 20
-    retrieval_weight: float = 0.5
+    #: Weight of the model's evidence (PMI, in nats) against BM25's log-share in ``hybrid``.
+    model_weight: float = 1.0
     #: > 0: sample this many answers (seeded) instead of beam search.
     samples: int = 0
     seed: int | None = None
@@ -89,6 +95,8 @@ class CitationSearcher:
                 self._by_citation.setdefault(fold(e.title), i)
         self._trie: TokenTrie | None = None
         self._sequences: dict[int, list[int]] = {}
+        #: Restricted log-probability of each entry after an empty context (the model's prior).
+        self._prior: dict[int, float] = {}
 
     # -- lookups -------------------------------------------------------------------
 
@@ -171,8 +179,23 @@ class CitationSearcher:
                 out.append(self._answer(entry, h.score, float(np.exp(h.score)), UNCONSTRAINED))
         return out
 
+    def _prior_scores(self, entries: list[int]) -> dict[int, float]:
+        """The model's restricted log-probability of each entry with no context, cached per entry."""
+        lm = self._require_lm()
+        todo = [i for i in entries if i not in self._prior]
+        if todo:
+            model = lm.prompt(citation_prompt(""), reserve=self._max_tokens())
+            for i, (score, _) in zip(todo, score_sequences(model, [self._sequences[i] for i in todo], self.trie)):
+                self._prior[i] = score
+        return {i: self._prior[i] for i in entries}
+
     def hybrid(self, context: str, k: int = 5) -> list[Answer]:
-        """Constrained beams and BM25 candidates, ranked by a mixture of both shares."""
+        """Constrained beams and BM25 candidates, ranked by BM25 log-share plus the model's PMI.
+
+        ``score`` is the fused log-score; ``confidence`` its softmax share among the
+        candidates. A candidate BM25 does not match starts ``max(bm25)`` nats behind
+        the best match, so only strong model evidence brings it into the answers.
+        """
         lm = self._require_lm()
         trie = self.trie
         s = self.settings
@@ -189,12 +212,13 @@ class CitationSearcher:
         if not model_scores:
             return []
         cands = sorted(model_scores)
-        p_model = softmax(np.array([model_scores[i] for i in cands]))
+        prior = self._prior_scores(cands)
+        pmi = np.array([model_scores[i] - prior[i] for i in cands])
         lexical = np.array([bm25[i] for i in cands])
-        p_bm25 = softmax(lexical) if lexical.max() > 0 else np.full(len(cands), 1.0 / len(cands))
-        mixed = (1.0 - s.retrieval_weight) * p_model + s.retrieval_weight * p_bm25
-        order = sorted(range(len(cands)), key=lambda j: (-mixed[j], cands[j]))[:k]
-        return [self._answer(self.entries[cands[j]], float(mixed[j]), float(mixed[j]), HYBRID) for j in order]
+        fused = lexical - lexical.max() - np.log(np.exp(lexical - lexical.max()).sum()) + s.model_weight * pmi
+        shares = softmax(fused)
+        order = sorted(range(len(cands)), key=lambda j: (-fused[j], cands[j]))[:k]
+        return [self._answer(self.entries[cands[j]], float(fused[j]), float(shares[j]), HYBRID) for j in order]
 
     def search(self, context: str, k: int = 5, method: str = HYBRID) -> list[Answer]:
         """Dispatch on ``method`` (one of :data:`CITATION_METHODS`)."""

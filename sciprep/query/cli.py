@@ -162,6 +162,7 @@ def _eval(args: argparse.Namespace) -> int:
         formula_cases,
         held_out_rule,
         report,
+        retrievable_formulas,
     )
     from sciprep.query.formula_search import FormulaSearcher, FormulaSettings
     from sciprep.query.index_store import QueryIndex
@@ -182,6 +183,7 @@ def _eval(args: argparse.Namespace) -> int:
         return is_validation(doc_id, args.fraction, args.seed)
 
     progress = not args.json
+    retrievable = None
     if args.eval_kind == "citations":
         c_searcher = CitationSearcher(index, lm, CitationSettings(**_decoding(args)), hide_doc=hide)
         cases = citation_cases(corpus, c_searcher, args.fraction, args.seed, args.limit)
@@ -189,8 +191,9 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         f_searcher = FormulaSearcher(index, lm, FormulaSettings(**_decoding(args)), hide_doc=hide)
         cases = formula_cases(corpus, args.fraction, args.seed, args.limit)
+        retrievable = retrievable_formulas(f_searcher, cases)
         scores = evaluate_formulas(f_searcher, cases, args.methods, args.k, progress)
-    result = report(scores, len(cases), args.k, args.fraction, args.seed, args.eval_kind == "formulas")
+    result = report(scores, len(cases), args.k, args.fraction, args.seed, args.eval_kind == "formulas", retrievable)
     if args.out:
         write_json_atomic(args.out, result)
     if args.json:
@@ -200,6 +203,9 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"no held-out {args.eval_kind} cases in {corpus} (validation fraction {args.fraction})")
         return 0
     print(f"{len(cases)} held-out {args.eval_kind} cases, k={args.k}")
+    if retrievable is not None:
+        print(f"  {retrievable} of them also occur in non-held-out documents (retrieval ceiling "
+              f"{result['retrieval_ceiling']:.3f}; held-out documents are hidden from retrieval)")
     for method, row in result["methods"].items():
         cells = "  ".join(f"{key}={value:.3f}" for key, value in row.items() if isinstance(value, float))
         print(f"  {method:<14} {cells}")

@@ -200,13 +200,32 @@ def evaluate_formulas(
     ]
 
 
+def retrievable_formulas(searcher: FormulaSearcher, cases: list[Case]) -> int:
+    """How many cases' formulas (normalised) occur among the formulas ``searcher`` may retrieve.
+
+    Held-out documents are hidden from retrieval, so a held-out formula can only be
+    retrieved when it recurs in a trained-on document: this count over the cases is
+    the ceiling of formula retrieval's ``normalized_at_k``.
+    """
+    searchable = {f.normalized for f in searcher.formulas}
+    return sum(normalize_latex(c.target) in searchable for c in cases)
+
+
 def report(
-    scores: list[MethodScore], cases: int, k: int, fraction: float, seed: int, formulas: bool = False
+    scores: list[MethodScore],
+    cases: int,
+    k: int,
+    fraction: float,
+    seed: int,
+    formulas: bool = False,
+    retrievable: int | None = None,
 ) -> dict[str, Any]:
     """The JSON form of an evaluation run.
 
     For formulas the ungrounded share is named ``not_in_index_rate``: a new formula
-    can be right, so it is not called a hallucination there.
+    can be right, so it is not called a hallucination there. ``retrievable`` (from
+    :func:`retrievable_formulas`) adds ``retrievable_cases`` and ``retrieval_ceiling``,
+    the share of cases retrieval could answer at all.
     """
     methods: dict[str, dict[str, Any]] = {}
     for s in scores:
@@ -215,4 +234,7 @@ def report(
         if formulas:
             row["not_in_index_rate"] = row.pop("hallucination_rate")
         methods[s.method] = row | {key: round(v, 6) for key, v in s.extra.items()}
-    return {"k": k, "split": {"validation_fraction": fraction, "seed": seed}, "cases": cases, "methods": methods}
+    out = {"k": k, "split": {"validation_fraction": fraction, "seed": seed}, "cases": cases, "methods": methods}
+    if retrievable is not None:
+        out |= {"retrievable_cases": retrievable, "retrieval_ceiling": round(retrievable / cases, 6) if cases else 0.0}
+    return out

@@ -9,7 +9,7 @@
   distinct formulas only, valid and non-trivial ones only.
 * ``hybrid`` (default): valid generated formulas and retrieved ones, each scored by
   the model per token (so a short formula is not preferred for being short), mixed
-  with the retrieval share as for citations.
+  with the retrieval share (the average of the two softmax shares).
 """
 
 from __future__ import annotations

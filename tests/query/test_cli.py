@@ -90,6 +90,8 @@ def test_formula_evaluation_reports_exact_and_normalised_matches(
         assert 0.0 <= row["accuracy_at_1"] <= row["normalized_at_1"] <= row["normalized_at_k"] <= 1.0
         assert 0.0 <= row["valid_rate"] <= 1.0
     assert report["methods"]["retrieval"]["valid_rate"] == 1.0
+    assert 0 <= report["retrievable_cases"] <= report["cases"]
+    assert report["methods"]["retrieval"]["normalized_at_k"] <= report["retrieval_ceiling"]
 
 
 def test_ask_with_a_missing_index_fails_with_a_clear_message(

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from sciprep.corpus.document import Document
+from sciprep.corpus.shards import write_documents
 from sciprep.corpus.splits import DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION
-from sciprep.query.evaluation import TRAINING_INFO_FILE, held_out_rule
+from sciprep.query import FormulaSearcher, QueryIndex, build_index
+from sciprep.query.evaluation import TRAINING_INFO_FILE, Case, held_out_rule, report, retrievable_formulas
 
 
 def _model(tmp_path: Path, info: object) -> Path:
@@ -39,3 +42,20 @@ def test_a_broken_record_names_its_file(tmp_path: Path) -> None:
     (tmp_path / TRAINING_INFO_FILE).write_text("{not json")
     with pytest.raises(ValueError, match=TRAINING_INFO_FILE):
         held_out_rule(tmp_path)
+
+
+def test_the_retrieval_ceiling_counts_held_out_formulas_that_recur_in_visible_documents(tmp_path: Path) -> None:
+    energy, force = "$E = m c^2$", "$F = m a$"
+    texts = {
+        "seen": f"Mass and energy relate by [START_MATH]{energy}[END_MATH] in relativity.",
+        "held": f"Again [START_MATH]$E = mc^{{2}}$[END_MATH] holds, and Newton wrote [START_MATH]{force}[END_MATH].",
+    }
+    docs = [Document(id=k, text=t, source="test", kind="paper") for k, t in texts.items()]
+    write_documents(tmp_path / "corpus" / "shards" / "docs-00000.parquet", docs)
+    build_index(tmp_path / "corpus", tmp_path / "index", progress=False)
+    index = QueryIndex.load(tmp_path / "index")
+    cases = [Case("held", 6, "Again", "$E = mc^{2}$"), Case("held", 60, "Newton wrote", force)]
+    assert retrievable_formulas(FormulaSearcher(index, hide_doc=lambda d: d == "held"), cases) == 1
+    assert retrievable_formulas(FormulaSearcher(index), cases) == 2
+    row = report([], len(cases), 5, 0.05, 0, formulas=True, retrievable=1)
+    assert (row["retrievable_cases"], row["retrieval_ceiling"]) == (1, 0.5)

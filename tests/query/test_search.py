@@ -107,3 +107,16 @@ def test_generation_without_a_model_says_how_to_load_one(taught: tuple[QueryInde
         CitationSearcher(index).search(SKIP, 3, "constrained")
     with pytest.raises(ValueError, match="unknown citation method"):
         CitationSearcher(index).search(SKIP, 3, "sampling")
+
+
+def test_hybrid_keeps_lexical_matches_ahead_of_what_the_model_cites_without_context(
+    taught: tuple[QueryIndex, LanguageModel],
+) -> None:
+    index, lm = taught
+    searcher = CitationSearcher(index, lm)
+    query = "Optimizers such as Adam: a method for stochastic optimization"
+    favourite = searcher.search("", 1, "constrained")[0]  # what the model cites with no context at all
+    matches = {a.text for a in searcher.search(query, 5, "retrieval")}
+    assert favourite.text not in matches and favourite.confidence > 0.5
+    hybrid = searcher.search(query, 5, "hybrid")
+    assert {a.text for a in hybrid[: len(matches)]} == matches
