@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from sciprep.training.plot import plot_run
     from sciprep.training.presets import PRESETS, build_model, model_config
     from sciprep.training.pretrain import ValidationSet, pretrain
-    from sciprep.training.sft_data import Example, ExampleRows, PackedRows, load_prompt_examples, pack_examples
+    from sciprep.training.sft_data import (
+        Example, ExampleRows, PackedRows, evaluation_sample, load_prompt_examples, pack_examples,
+    )  # fmt: skip
     from sciprep.training.token_files import open_tokens, read_header
     from sciprep.training.tune import evaluate_examples, tune
     from sciprep.training.windows import WindowPlanner
@@ -35,7 +37,7 @@ _MODULES = {
     "plot": ("plot_run",),
     "presets": ("PRESETS", "build_model", "model_config"),
     "pretrain": ("ValidationSet", "pretrain"),
-    "sft_data": ("Example", "ExampleRows", "PackedRows", "load_prompt_examples", "pack_examples"),
+    "sft_data": ("Example", "ExampleRows", "PackedRows", "evaluation_sample", "load_prompt_examples", "pack_examples"),
     "token_files": ("open_tokens", "read_header"),
     "tune": ("evaluate_examples", "tune"),
     "windows": ("WindowPlanner",),

@@ -7,7 +7,9 @@
 * ``optimizer.safetensors``: AdamW moments and step counts, by parameter index;
 * ``rng-rank<R>.safetensors``: each rank's torch CPU (and CUDA) generator states;
 * ``trainer_state.json``: step, epoch, window cursor, accounting, early-stopping
-  state, optimizer hyper-parameters, the configuration the run started with.
+  state, optimizer hyper-parameters, the configuration the run started with;
+* ``sciprep_training.json``: the held-out rule of the training data (as in
+  ``model/``), so tuning or evaluating from a checkpoint keeps it.
 
 Nothing is unpickled: tensors are safetensors, scalars are JSON.
 """
@@ -25,7 +27,7 @@ import torch
 from safetensors.torch import load_file, load_model, save_file
 
 from sciprep.atomicio import atomic_dir
-from sciprep.training.export import save_model_files
+from sciprep.training.export import TRAINING_INFO_FILE, save_model_files
 
 CHECKPOINTS_DIR = "checkpoints"
 STATE_FILE = "trainer_state.json"
@@ -93,10 +95,12 @@ def save_checkpoint(
     world: int = 1,
     barrier: Any = None,
     protect: int | None = None,
+    split: dict[str, Any] | None = None,
 ) -> Path:
     """Write checkpoint ``step`` atomically and delete all but the newest ``keep``.
 
     The checkpoint of step ``protect`` (the best validation loss so far) is never deleted.
+    ``split`` (the training data's held-out rule) goes to ``sciprep_training.json``.
 
     Under DDP every rank calls this: rank 0 writes the model, optimizer and state,
     every rank writes its own RNG file into the shared temporary directory, and the
@@ -123,6 +127,8 @@ def save_checkpoint(
                 shutil.move(staging / f"rng-rank{r}.safetensors", tmp / f"rng-rank{r}.safetensors")
             full = {**state, "optimizer_param_groups": groups}
             (tmp / STATE_FILE).write_text(json.dumps(full, indent=2, sort_keys=True), encoding="utf-8")
+            if split is not None:
+                (tmp / TRAINING_INFO_FILE).write_text(json.dumps(split, sort_keys=True), encoding="utf-8")
         shutil.rmtree(staging)
         kept = {checkpoint_name(protect)} if protect is not None else set()
         for old in list_checkpoints(run_dir)[:-keep] if keep > 0 else []:

@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 import yaml
 
-from sciprep.corpus.splits import DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION
 
 
 @dataclass
@@ -77,8 +76,10 @@ class TuneConfig(LoopConfig):
     init: str = ""  # flag --from: a model dir, a checkpoint dir or a run dir
     lr: float = 3e-4
     epochs: float | None = 3.0
-    val_fraction: float = DEFAULT_VALIDATION_FRACTION
-    split_seed: int = DEFAULT_SPLIT_SEED
+    # Held-out rule for prompt records without a split; None = the one the base model
+    # was pretrained with (its sciprep_training.json), else the corpus defaults.
+    val_fraction: float | None = None
+    split_seed: int | None = None
     max_new_tokens: int = 48
     eval_examples: int | None = 256
 

@@ -77,12 +77,12 @@ def read_training_info(model_dir: str | os.PathLike[str]) -> dict[str, Any] | No
 def accounting(state: dict[str, Any], rows: Any) -> dict[str, Any]:
     """Unique tokens, tokens seen, fractional epochs and repeats, overall and per source.
 
-    Units: a token is one input position of a training row; ``repeats`` = tokens seen
-    from a source / distinct tokens that source offers (2.0 = every token twice).
+    Units: a token is one real (non-padding) input position of a training row;
+    ``repeats`` = tokens seen from a source / distinct tokens that source offers
+    (2.0 = every token twice).
     """
-    t = rows.context_length
     unique = [int(u) for u in rows.unique_tokens_by_source()]
-    seen = [int(n) * t for n in state["rows_by_source"]]
+    seen = [int(n) for n in state["tokens_by_source"]]
     per_source = {
         name: {"unique_tokens": u, "tokens_seen": s, "repeats": (s / u) if u else 0.0}
         for name, u, s in zip(rows.sources, unique, seen, strict=True)

@@ -35,7 +35,7 @@ from sciprep.training.checkpoint import (
 from sciprep.training.config import LoopConfig
 from sciprep.training.distributed import DistContext
 from sciprep.training.export import export_model, write_summary
-from sciprep.training.metrics import MetricsLog, device_peak_tflops, flops_per_token
+from sciprep.training.metrics import MetricsLog, device_peak_tflops, flops_per_token, matmul_precision
 from sciprep.training.schedule import learning_rate
 
 if TYPE_CHECKING:
@@ -61,18 +61,26 @@ class RowSource(Protocol):
         ...
 
     def row_sources(self, rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]: ...
+    def row_tokens(self, rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """Real (non-padding) input tokens of each row: what throughput and accounting count."""
+        ...
+
     def unique_tokens_by_source(self) -> np.ndarray[Any, Any]: ...
 
 
 Evaluate = Callable[["PreTrainedModel"], dict[str, float]]
 
 
-def autocast_context(device: torch.device, precision: str) -> contextlib.AbstractContextManager[Any]:
-    """bf16 autocast on CUDA (``auto``/``bf16``), plain fp32 otherwise."""
-    use_bf16 = precision == "bf16" or (precision == "auto" and device.type == "cuda")
+def uses_bf16(device: torch.device, precision: str) -> bool:
+    """Whether ``precision`` means bf16 autocast on ``device`` (``auto`` = bf16 on CUDA only)."""
     if precision not in ("auto", "bf16", "fp32"):
         raise ValueError(f"precision must be auto, bf16 or fp32, got {precision!r}")
-    if use_bf16:
+    return precision == "bf16" or (precision == "auto" and device.type == "cuda")
+
+
+def autocast_context(device: torch.device, precision: str) -> contextlib.AbstractContextManager[Any]:
+    """bf16 autocast on CUDA (``auto``/``bf16``), plain fp32 otherwise."""
+    if uses_bf16(device, precision):
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
@@ -132,7 +140,7 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
     warmup = int(cfg.warmup_fraction * total_steps)
     n_sources = len(rows.sources)
     fresh: dict[str, Any] = {
-        "step": 0, "epoch": 0, "cursor": 0, "tokens_seen": 0, "rows_by_source": [0] * n_sources,
+        "step": 0, "epoch": 0, "cursor": 0, "tokens_seen": 0, "tokens_by_source": [0] * n_sources,
         "best_val": None, "best_step": None, "best_epoch": None, "bad_evals": 0, "early_stop": None,
         "stopped": None, "total_steps": total_steps, "world": ctx.world, "config": asdict(cfg),
         "last_val": None, "loss_window": [0.0, 0], "inputs": inputs or {},
@@ -148,7 +156,10 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
     shape = model.config
     flops = flops_per_token(sum(p.numel() for p in model.parameters()), shape.num_hidden_layers,
                             shape.hidden_size, rows.context_length)  # fmt: skip
-    peak = device_peak_tflops(torch.cuda.get_device_name(ctx.device)) if ctx.device.type == "cuda" else None
+    peak = None
+    if ctx.device.type == "cuda":  # MFU against the peak of the precision the matmuls actually run in
+        precision = matmul_precision(uses_bf16(ctx.device, cfg.precision))
+        peak = device_peak_tflops(torch.cuda.get_device_name(ctx.device), precision)
     autocast = autocast_context(ctx.device, cfg.precision)
     bar = tqdm(total=total_steps, initial=state["step"], desc="train", unit="step",
                disable=not (cfg.progress and ctx.is_main))  # fmt: skip
@@ -160,7 +171,7 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
     def save() -> None:
         state["loss_window"] = [loss_window.item(), loss_count]
         save_checkpoint(run_dir, state["step"], model, optimizer, state, tokenizer, cfg.keep_checkpoints,
-                        ctx.rank, ctx.world, ctx.barrier, protect=state["best_step"])  # fmt: skip
+                        ctx.rank, ctx.world, ctx.barrier, protect=state["best_step"], split=split)  # fmt: skip
 
     while state["step"] < total_steps and not state["early_stop"]:
         plan, cursor = rows.plan(state["epoch"]), state["cursor"]
@@ -183,12 +194,14 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
             group["lr"] = lr
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        counts = np.bincount(rows.row_sources(plan[cursor : cursor + per_step]), minlength=n_sources)
-        state["rows_by_source"] = [a + int(b) for a, b in zip(state["rows_by_source"], counts, strict=True)]
+        consumed = plan[cursor : cursor + per_step]
+        real = rows.row_tokens(consumed)  # padding is not throughput
+        counts = np.bincount(rows.row_sources(consumed), weights=real, minlength=n_sources)
+        state["tokens_by_source"] = [a + int(b) for a, b in zip(state["tokens_by_source"], counts, strict=True)]
         state["step"] += 1
         state["cursor"] += per_step
-        state["tokens_seen"] += per_step * rows.context_length
-        clock_tokens += per_step * rows.context_length
+        state["tokens_seen"] += int(real.sum())
+        clock_tokens += int(real.sum())
         loss_window += step_loss
         loss_count += 1
         epoch_done = state["cursor"] == per_epoch * per_step

@@ -2,7 +2,9 @@
 
 FLOPs per token follow the PaLM appendix B estimate used by nanoGPT:
 ``6 * N + 12 * layers * hidden * context`` for forward plus backward. On a GPU with
-a known peak, MFU = achieved / peak; on CPU (no meaningful peak) GFLOP/s is reported.
+a known peak, MFU = achieved / peak at the precision the matrix products run in
+(bf16 autocast, TF32 when PyTorch allows it for fp32, else plain fp32); on CPU (no
+meaningful peak) GFLOP/s is reported.
 """
 
 from __future__ import annotations
@@ -16,8 +18,15 @@ from sciprep.atomicio import write_text_atomic
 
 METRICS_FILE = "metrics.jsonl"
 
-#: Dense bf16 peak TFLOP/s of common accelerators, matched by substring of the device name.
-PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10G": 125.0, "4090": 165.0}
+#: Dense peak TFLOP/s (vendor datasheets, SXM parts) per precision, matched by substring of the device name.
+PEAK_TFLOPS: dict[str, dict[str, float]] = {
+    "H200": {"bf16": 989.0, "tf32": 495.0, "fp32": 67.0},
+    "H100": {"bf16": 989.0, "tf32": 495.0, "fp32": 67.0},
+    "A100": {"bf16": 312.0, "tf32": 156.0, "fp32": 19.5},
+    "L40S": {"bf16": 362.0, "tf32": 183.0, "fp32": 91.6},
+    "A10G": {"bf16": 125.0, "tf32": 62.5, "fp32": 31.2},
+    "4090": {"bf16": 165.0, "tf32": 82.6, "fp32": 82.6},
+}
 
 
 def flops_per_token(params: int, layers: int, hidden: int, context_length: int) -> float:
@@ -25,12 +34,21 @@ def flops_per_token(params: int, layers: int, hidden: int, context_length: int) 
     return 6.0 * params + 12.0 * layers * hidden * context_length
 
 
-def device_peak_tflops(device_name: str) -> float | None:
-    """Peak bf16 TFLOP/s for a CUDA device name, or None when unknown (e.g. CPU)."""
-    for key, peak in PEAK_TFLOPS.items():
+def device_peak_tflops(device_name: str, precision: str = "bf16") -> float | None:
+    """Peak TFLOP/s of a CUDA device at ``precision`` (``bf16``, ``tf32``, ``fp32``); None when unknown."""
+    for key, peaks in PEAK_TFLOPS.items():
         if key in device_name:
-            return peak
+            return peaks[precision]
     return None
+
+
+def matmul_precision(bf16: bool) -> str:
+    """The peak that applies to a run's matrix products: ``bf16``, else ``tf32`` if allowed, else ``fp32``."""
+    import torch
+
+    if bf16:
+        return "bf16"
+    return "fp32" if torch.get_float32_matmul_precision() == "highest" else "tf32"
 
 
 class MetricsLog:

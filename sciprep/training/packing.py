@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from sciprep.corpus.document import Document
 from sciprep.corpus.shards import MANIFEST_FILE, Reject, list_shards, read_documents, write_rejects
 from sciprep.corpus.splits import DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION, is_validation
 from sciprep.tokenize.specials import EOS, SPECIAL_IDS
+from sciprep.training.modality import MODALITIES, token_modalities
 from sciprep.training.token_files import HEADER_BYTES, token_dtype, write_header
 
 PACKED_FORMAT = "sciprep-packed"
@@ -51,6 +53,8 @@ PACKED_META = "packed.json"
 SPLITS = ("train", "val", "prompts")
 EOS_ID = SPECIAL_IDS[EOS]
 _ENCODE_BATCH = 256
+#: Layout of a part's metadata; part of its fingerprint, so older parts are re-tokenised.
+_PART_FORMAT = 2
 
 
 def read_source_weights(corpus_dir: str | os.PathLike[str]) -> dict[str, float]:
@@ -115,8 +119,8 @@ def _pack_shard(shard: Path, tokenizer: Any, fingerprint: str, opts: dict[str, A
 
     Per split the part holds the documents' tokens, each followed by ``</s>``
     (``<split>_tokens``), their lengths, and in the metadata each document's id and
-    source plus per-source (documents, tokens) counts, so assembly can place every
-    part's tokens without loading the others.
+    source, per-source (documents, tokens) counts, so assembly can place every
+    part's tokens without loading the others, and tokens per modality.
     """
     ids: dict[str, list[str]] = {s: [] for s in SPLITS}
     sources: dict[str, list[str]] = {s: [] for s in SPLITS}
@@ -157,15 +161,18 @@ def _pack_shard(shard: Path, tokenizer: Any, fingerprint: str, opts: dict[str, A
         flush()
     arrays: dict[str, np.ndarray[Any, Any]] = {}
     counts: dict[str, dict[str, list[int]]] = {s: {} for s in SPLITS}
+    modality_tokens: dict[str, list[int]] = {}
     for split in SPLITS:
         arrays[f"{split}_tokens"] = np.concatenate(chunks[split]) if chunks[split] else np.zeros(0, np.uint32)
+        kinds = np.bincount(token_modalities(arrays[f"{split}_tokens"]), minlength=len(MODALITIES))
+        modality_tokens[split] = [int(k) for k in kinds]
         arrays[f"{split}_lengths"] = np.array(lengths[split], dtype=np.int64)
         for source, length in zip(sources[split], lengths[split], strict=True):
             entry = counts[split].setdefault(source, [0, 0])
             entry[0] += 1
             entry[1] += length + 1
     meta = {"fingerprint": fingerprint, "ids": ids, "sources": sources, "counts": counts, "rejects": rejects,
-            "held_out_prompts": held_out}  # fmt: skip
+            "held_out_prompts": held_out, "modality_tokens": modality_tokens}  # fmt: skip
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     with atomic_path(part) as tmp:
         with open(tmp, "wb") as fh:
@@ -273,7 +280,7 @@ def pack_corpus(
     if not shards:
         raise ValueError(f"{corpus_dir}: the corpus has no shards to pack")
     tokenizer = SciTokenizer.load(tokenizer_dir)
-    settings = f"{tokenizer_fingerprint(tokenizer_dir)}:{val_fraction}:{split_seed}:{PACKED_VERSION}"
+    settings = f"{tokenizer_fingerprint(tokenizer_dir)}:{val_fraction}:{split_seed}:{PACKED_VERSION}:{_PART_FORMAT}"
     parts_dir = out / "parts"
     parts_dir.mkdir(parents=True, exist_ok=True)
     parts = [parts_dir / f"{shard.stem}.npz" for shard in shards]
@@ -292,6 +299,10 @@ def pack_corpus(
         tokenizer.save(tmp)
     metas = [_load_meta(p) for p in parts]
     splits = {split: _assemble_split(split, parts, metas, out, tokenizer.vocab_size) for split in SPLITS}
+    for split in SPLITS:
+        totals = np.sum([m["modality_tokens"][split] for m in metas], axis=0)
+        splits[split]["modality_tokens"] = {name: int(n) for name, n in zip(MODALITIES, totals, strict=True)}
+    _warn_unvalidated_modalities(splits, val_fraction)
     rejects = [Reject(source=r["source"], file=str(shard), position=r["id"], reason=r["reason"],
                       step="pack") for shard, m in zip(shards, metas, strict=True) for r in m["rejects"]]  # fmt: skip
     write_rejects(out / "rejects.parquet", rejects)
@@ -321,6 +332,22 @@ def pack_corpus(
     }
     write_json_atomic(out / PACKED_META, meta)
     return meta
+
+
+def _warn_unvalidated_modalities(splits: dict[str, Any], val_fraction: float) -> None:
+    """Warn for each modality with training tokens but none held out: it would get no validation loss.
+
+    An empty validation split is not warned about here: pretraining refuses it outright.
+    """
+    train, val = splits["train"]["modality_tokens"], splits["val"]["modality_tokens"]
+    if not any(val.values()):
+        return
+    for name in MODALITIES:
+        if train[name] and not val[name]:
+            warnings.warn(f"modality {name!r} has {train[name]} training tokens but none in the validation "
+                          f"split (val_fraction {val_fraction}), so loss_{name} will never be reported; "
+                          "pack with a larger --val-fraction or add documents of that kind",
+                          UserWarning, stacklevel=3)  # fmt: skip
 
 
 def load_packed_meta(packed_dir: str | os.PathLike[str]) -> dict[str, Any]:

@@ -36,11 +36,37 @@ class ValidationSet:
         starts = list(range(0, max(0, n - 1), context_length))
         self.segments = [(s, min(context_length, n - 1 - s)) for s in starts]
         if max_windows is not None and len(self.segments) > max_windows:
-            pick = np.linspace(0, len(self.segments) - 1, max_windows).round().astype(int)
-            self.segments = [self.segments[i] for i in pick]
+            self.segments = [self.segments[i] for i in self._pick(max_windows)]
         if not self.segments:
             raise ValueError(f"{tokens_path}: the validation split is empty; pack with a larger "
                              "--val-fraction or a bigger corpus")  # fmt: skip
+
+    def _pick(self, max_windows: int) -> list[int]:
+        """``max_windows`` window indices: each modality's windows first, then an even spread.
+
+        Evenly spaced windows alone can miss a modality with few held-out tokens (a
+        handful of DNA records among prose), which would then get no loss at all; so
+        every non-text modality present gets up to ``max_windows // 10`` (at least
+        one) of the windows whose targets contain it, and the rest of the budget is
+        spread evenly over the remaining windows.
+        """
+        n = len(self.segments)
+        # Windows tile the targets (tokens[1:]), so per-window counts are one reduceat per modality.
+        targets = self.modality[1:]
+        starts = np.array([start for start, _ in self.segments], dtype=np.int64)
+        quota = max(1, max_windows // 10)
+        chosen: set[int] = set()
+        for code in range(1, len(MODALITIES)):
+            windows = np.flatnonzero(np.add.reduceat((targets == code).astype(np.int64), starts))
+            if len(windows) == 0 or len(chosen) >= max_windows:
+                continue
+            take = min(quota, len(windows), max_windows - len(chosen))
+            chosen.update(int(windows[i]) for i in np.linspace(0, len(windows) - 1, take).round().astype(int))
+        rest = np.array(sorted(set(range(n)) - chosen), dtype=np.int64)
+        fill = min(max_windows - len(chosen), len(rest))
+        if fill > 0:
+            chosen.update(int(rest[i]) for i in np.linspace(0, len(rest) - 1, fill).round().astype(int))
+        return sorted(chosen)
 
     @torch.no_grad()
     def evaluate(self, model: torch.nn.Module, ctx: DistContext, batch_size: int, precision: str) -> dict[str, float]:

@@ -85,18 +85,32 @@ def load_prompt_examples(corpus_dir: str | os.PathLike[str], tokenizer: Any, max
     return splits
 
 
+def evaluation_sample(examples: list[Example], limit: int | None) -> list[Example]:
+    """At most ``limit`` examples spread evenly over ``examples`` (first and last included).
+
+    Corpus order groups records by source and file, so the first ``limit`` would
+    score one source only; an even spread keeps the mix. None or 0 = all.
+    """
+    if not limit or len(examples) <= limit:
+        return list(examples)
+    pick = np.linspace(0, len(examples) - 1, limit).round().astype(int)
+    return [examples[i] for i in pick]
+
+
 @dataclass
 class PackedRows:
     """Packed examples: each array is ``[n_rows, context_length + 1]`` int64.
 
     ``segments`` numbers the examples within a row (padding gets its own number);
-    ``positions`` restart at 0 at every example's first token.
+    ``positions`` restart at 0 at every example's first token; ``lengths`` ``[n_rows]``
+    is how many leading tokens of each row are examples (the rest is padding).
     """
 
     tokens: np.ndarray[Any, Any]
     labels: np.ndarray[Any, Any]
     segments: np.ndarray[Any, Any]
     positions: np.ndarray[Any, Any]
+    lengths: np.ndarray[Any, Any]
 
 
 def pack_examples(examples: list[Example], context_length: int) -> PackedRows:
@@ -125,6 +139,7 @@ def pack_examples(examples: list[Example], context_length: int) -> PackedRows:
         labels=np.full((n, width), IGNORE_INDEX, dtype=np.int64),
         segments=np.zeros((n, width), dtype=np.int64),
         positions=np.zeros((n, width), dtype=np.int64),
+        lengths=np.array([len(row) for row in rows_tok], dtype=np.int64),
     )
     for i in range(n):
         used = len(rows_tok[i])
@@ -166,5 +181,9 @@ class ExampleRows:
     def row_sources(self, rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         return np.zeros(len(rows), dtype=np.int64)
 
+    def row_tokens(self, rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """Example tokens among each row's ``context_length`` inputs (padding excluded)."""
+        return np.minimum(self.packed.lengths[rows], self.context_length)
+
     def unique_tokens_by_source(self) -> np.ndarray[Any, Any]:
-        return np.array([len(self.packed.tokens) * self.context_length])
+        return np.array([int(self.row_tokens(np.arange(len(self.packed.tokens))).sum())])

@@ -8,18 +8,24 @@ and stripping whitespace.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
+from sciprep.corpus.shards import SHARDS_DIR
+from sciprep.corpus.splits import DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION
 from sciprep.tokenize.specials import EOS, PAD, SPECIAL_IDS
 from sciprep.training.config import TuneConfig
 from sciprep.training.distributed import DistContext, init_distributed
-from sciprep.training.export import read_training_info
+from sciprep.training.export import TRAINING_INFO_FILE, read_training_info
 from sciprep.training.loop import IGNORE_INDEX, autocast_context, run_training
-from sciprep.training.sft_data import Example, ExampleRows, load_prompt_examples
+from sciprep.training.packing import PACKED_META
+from sciprep.training.sft_data import Example, ExampleRows, evaluation_sample, load_prompt_examples
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -35,6 +41,44 @@ def resolve_model_dir(path: str | os.PathLike[str]) -> Path:
         f"{path}: no config.json + model.safetensors here or in {root / 'model'}; pass a run "
         "directory, its model/ or one of its checkpoints/step-* directories"
     )
+
+
+def _check_corpus_dir(data: str) -> None:
+    """Refuse a packed directory (pretraining's input) with a pointer to the corpus it came from."""
+    packed = Path(data) / PACKED_META
+    if packed.is_file():
+        corpus = json.loads(packed.read_text(encoding="utf-8")).get("corpus_dir", "CORPUS_DIR")
+        raise ValueError(f"{data}: a packed directory, which pretraining reads; tuning reads a corpus "
+                         f"directory with prompt records (kind='prompt'), e.g. the one it was packed "
+                         f"from: --data {corpus}")  # fmt: skip
+    if not (Path(data) / SHARDS_DIR).is_dir():
+        raise ValueError(f"{data}: not a sciprep corpus directory (no {SHARDS_DIR}/ folder); tuning reads a "
+                         "corpus directory with prompt records, as written by `sciprep corpus build`")  # fmt: skip
+
+
+def held_out_rule(cfg: TuneConfig, model_dir: Path) -> tuple[float, int]:
+    """The (val_fraction, split_seed) that hold out prompt records without a ``split``.
+
+    Unset values come from the base model's ``sciprep_training.json`` (the rule its
+    pretraining data was split with, so the held-out prompts are ones it never saw),
+    else the corpus defaults. A :class:`UserWarning` says when a given value differs
+    from the recorded one or when the model records none.
+    """
+    recorded = read_training_info(model_dir) or {}
+    values: list[Any] = []
+    for key, given, default in (("val_fraction", cfg.val_fraction, DEFAULT_VALIDATION_FRACTION),
+                                ("split_seed", cfg.split_seed, DEFAULT_SPLIT_SEED)):  # fmt: skip
+        known = recorded.get(key)
+        if given is not None and known is not None and given != known:
+            warnings.warn(f"{key} {given} differs from the {known} that {model_dir} was pretrained with "
+                          f"({TRAINING_INFO_FILE}); held-out prompt records without a split may include "
+                          "ones it was pretrained on", UserWarning, stacklevel=3)  # fmt: skip
+        values.append(given if given is not None else known if known is not None else default)
+    if not recorded and (cfg.val_fraction is None or cfg.split_seed is None):
+        warnings.warn(f"{model_dir}: no {TRAINING_INFO_FILE}; holding out prompt records without a split "
+                      f"with val_fraction {values[0]} and split_seed {values[1]}; pass the --val-fraction/"
+                      "--split-seed given to `train pack`", UserWarning, stacklevel=3)  # fmt: skip
+    return float(values[0]), int(values[1])
 
 
 @torch.no_grad()
@@ -94,22 +138,25 @@ def tune(cfg: TuneConfig) -> dict[str, Any]:
 
     if not cfg.data or not cfg.init:
         raise ValueError("tuning needs --data CORPUS_DIR (with prompt records) and --from MODEL_DIR")
+    _check_corpus_dir(cfg.data)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     ctx = init_distributed(cfg.device)
     model_dir = resolve_model_dir(cfg.init)
+    val_fraction, split_seed = held_out_rule(cfg, model_dir)
+    cfg = dataclasses.replace(cfg, val_fraction=val_fraction, split_seed=split_seed)  # resume compares these
     tokenizer = SciTokenizer.load(model_dir)
     # safetensors only: a pickled pytorch_model.bin could run code on load.
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, use_safetensors=True)
     if cfg.context_length > model.config.max_position_embeddings:
         raise ValueError(f"context_length {cfg.context_length} exceeds the model's "
                          f"{model.config.max_position_embeddings} positions")  # fmt: skip
-    splits = load_prompt_examples(cfg.data, tokenizer, cfg.context_length + 1, cfg.val_fraction, cfg.split_seed)
+    splits = load_prompt_examples(cfg.data, tokenizer, cfg.context_length + 1, val_fraction, split_seed)
     if not splits.train or not splits.test:
         raise ValueError(f"{cfg.data}: need prompt records in both splits (train {len(splits.train)}, "
                          f"held out {len(splits.test)})")  # fmt: skip
     rows = ExampleRows(splits.train, cfg.context_length, cfg.seed)
-    held_out = splits.test[: cfg.eval_examples] if cfg.eval_examples else splits.test
+    held_out = evaluation_sample(splits.test, cfg.eval_examples)
     torch.manual_seed(cfg.seed * 1000 + ctx.rank + 1)
 
     def evaluate(m: PreTrainedModel) -> dict[str, float]:
@@ -119,6 +166,6 @@ def tune(cfg: TuneConfig) -> dict[str, Any]:
              "evaluated_examples": len(held_out), "skipped_examples": splits.skipped}  # fmt: skip
     inputs = {"data": str(Path(cfg.data).resolve()), "init": str(model_dir.resolve())}
     # The corpus documents the model never saw are those its pretraining held out; keep that rule.
-    split = read_training_info(model_dir) or {"val_fraction": cfg.val_fraction, "split_seed": cfg.split_seed,
+    split = read_training_info(model_dir) or {"val_fraction": val_fraction, "split_seed": split_seed,
                                               "corpus_dir": cfg.data}  # fmt: skip
     return run_training(cfg, model, rows, evaluate, tokenizer, ctx, notes, inputs=inputs, split=split)

@@ -136,6 +136,10 @@ class WindowPlanner:
         out[is_train] = self.train.window_sources[rows[is_train]]
         return out
 
+    def row_tokens(self, rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """Every window is full: ``context_length`` input tokens per row."""
+        return np.full(len(rows), self.context_length, dtype=np.int64)
+
     def batch(self, rows: np.ndarray[Any, Any]) -> tuple[dict[str, np.ndarray[Any, Any]], np.ndarray[Any, Any]]:
         """``{"input_ids": ...}`` and next-token targets (int64, ``[len(rows), T]``) for the given rows."""
         t = self.context_length

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from sciprep.training.metrics import read_metrics
 from tests.training.conftest import Sample, run_config
 
 STEPS = 8
+#: Seconds the two workers may take together; a hung gloo rendezvous or collective fails the test instead.
+WORKER_TIMEOUT_S = 180.0
 
 
 def _config(sample: Sample, out: Path, batch_size: int) -> PretrainConfig:
@@ -34,6 +37,21 @@ def _worker(rank: int, world: int, port: int, cfg: PretrainConfig) -> None:
         shutdown_distributed()
 
 
+def _run_workers(world: int, cfg: PretrainConfig) -> None:
+    """Spawn ``world`` workers and join them within :data:`WORKER_TIMEOUT_S`, killing them on a hang."""
+    context = mp.start_processes(_worker, args=(world, _free_port(), cfg), nprocs=world, join=False,
+                                 start_method="spawn")  # fmt: skip
+    deadline = time.monotonic() + WORKER_TIMEOUT_S
+    # join() re-raises a worker's exception (and stops the others); it returns True once all exited cleanly.
+    while not context.join(timeout=1.0):
+        if time.monotonic() > deadline:
+            for process in context.processes:
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+            pytest.fail(f"DDP workers did not finish within {WORKER_TIMEOUT_S:.0f} s (hung collective?)")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -43,8 +61,7 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_two_process_gloo_run_matches_one_process_with_the_same_global_batch(sample: Sample, tmp_path: Path) -> None:
     ddp_out, single_out = tmp_path / "ddp", tmp_path / "single"
-    mp.start_processes(_worker, args=(2, _free_port(), _config(sample, ddp_out, 2)), nprocs=2,
-                       join=True, start_method="spawn")  # fmt: skip
+    _run_workers(2, _config(sample, ddp_out, 2))
     pretrain(_config(sample, single_out, 4))
     ddp, single = read_metrics(ddp_out), read_metrics(single_out)
     ddp_train = [r["loss"] for r in ddp if r["type"] == "train"]

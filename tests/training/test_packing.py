@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -170,3 +171,24 @@ def test_query_prompts_start_with_the_token_that_precedes_every_packed_document(
     starts = [r["start"] for r in _docs_table(sample.packed, "train") if r["start"] > 0]
     assert starts and {int(tokens[s - 1]) for s in starts} == {first}
     assert SPECIAL_IDS[BOS] not in set(tokens.tolist())
+
+
+def _dna(prefix: str, n: int, held_out: bool) -> list[Document]:
+    """``n`` DNA records whose ids fall on the chosen side of the shared split rule."""
+    ids = (f"{prefix}-{i}" for i in range(10_000))
+    chosen = [i for i in ids if is_validation(i, VAL_FRACTION, 0) == held_out][:n]
+    return [Document(id=i, text="Plasmid fragment.\n\n[START_DNA]ACGTTGCAACGT[END_DNA]", source="genbank",
+                     kind="sequence") for i in chosen]  # fmt: skip
+
+
+def test_pack_warns_when_a_training_modality_has_no_validation_tokens(sample: Sample, tmp_path: Path) -> None:
+    corpus = _write_corpus(tmp_path / "a", _papers("p", 40) + _dna("dna", 3, held_out=False))
+    with pytest.warns(UserWarning, match="modality 'dna' has .* training tokens but none in the validation"):
+        meta = pack_corpus(corpus, sample.tokenizer, tmp_path / "out-a", val_fraction=VAL_FRACTION, progress=False)
+    assert meta["splits"]["train"]["modality_tokens"]["dna"] > 0 == meta["splits"]["val"]["modality_tokens"]["dna"]
+    corpus = _write_corpus(tmp_path / "b", _papers("p", 40) + _dna("dna", 3, held_out=False)
+                           + _dna("dna", 1, held_out=True))  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        meta = pack_corpus(corpus, sample.tokenizer, tmp_path / "out-b", val_fraction=VAL_FRACTION, progress=False)
+    assert meta["splits"]["val"]["modality_tokens"]["dna"] > 0

@@ -69,6 +69,17 @@ def test_each_example_is_one_segment_with_positions_from_zero(batch: list[Exampl
     assert [b for b in blocks if set(b) != {PAD_ID}] == [e.tokens for e in batch]
 
 
+@given(examples, st.integers(20, 48))
+def test_row_tokens_count_every_example_input_and_no_padding(batch: list[Example], context: int) -> None:
+    rows = ExampleRows(batch, context, seed=0)
+    all_rows = np.arange(len(rows.packed.tokens))
+    inputs, _ = rows.batch(all_rows)
+    # Example tokens are never <pad> here, so non-pad inputs are exactly the real ones.
+    assert rows.row_tokens(all_rows).tolist() == (inputs["input_ids"] != PAD_ID).sum(axis=1).tolist()
+    total = sum(len(e.tokens) for e in batch) - int((rows.packed.lengths == context + 1).sum())
+    assert rows.unique_tokens_by_source().tolist() == [total]
+
+
 def test_packed_examples_get_the_same_logits_as_alone() -> None:
     from sciprep.training import build_model, model_config
 
