@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from sciprep.cleaning.pipeline import Pipeline
-from sciprep.cleaning.steps import build_step
+from sciprep.cleaning.steps import BUILTIN_STEPS, build_step
 
 #: The default science pipeline: transforms first, then per-document filters, then
 #: corpus-wide dedup last so the copy dedup keeps is one every filter accepted.
@@ -34,16 +34,7 @@ from sciprep.cleaning.steps import build_step
 #: molecules, proteins or questions look alike to it; exact dedup still covers them.
 NEAR_DEDUP_EXCLUDED_KINDS: tuple[str, ...] = ("compound", "protein", "dna", "reference", "prompt")
 
-DEFAULT_STEPS: tuple[str, ...] = (
-    "normalise",
-    "markup",
-    "length",
-    "quality",
-    "pii",
-    "decontaminate",
-    "exact_dedup",
-    "near_dedup",
-)
+DEFAULT_STEPS: tuple[str, ...] = BUILTIN_STEPS
 
 
 def default_pipeline(seed: int = 0) -> Pipeline:

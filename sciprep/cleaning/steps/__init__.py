@@ -25,8 +25,9 @@ from sciprep.cleaning.steps.base import (
     threshold,
 )
 
-#: Modules holding the built-in steps; importing one registers its steps.
-_STEP_MODULES = (
+#: The built-in steps, one module each, named as their module (importing one registers
+#: it), listed in the order the default science pipeline runs them.
+BUILTIN_STEPS: tuple[str, ...] = (
     "normalise",
     "markup",
     "length",
@@ -39,7 +40,7 @@ _STEP_MODULES = (
 
 
 def _load_builtin_steps() -> None:
-    for module in _STEP_MODULES:
+    for module in BUILTIN_STEPS:
         importlib.import_module(f"{__name__}.{module}")
 
 
