@@ -13,14 +13,17 @@ import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sciprep.training.config import LoopConfig, PretrainConfig, TuneConfig, load_config
+    from sciprep.training.config import PARALLEL_MODES, LoopConfig, PretrainConfig, TuneConfig, load_config
+    from sciprep.training.distributed import DistContext, init_distributed, shutdown_distributed
     from sciprep.training.export import export_model, read_training_info
     from sciprep.training.loop import run_training
     from sciprep.training.modality import MODALITIES, token_modalities
     from sciprep.training.packing import load_packed_meta, pack_corpus, read_source_weights
+    from sciprep.training.parallel import ParallelModel, Snapshot
     from sciprep.training.plot import plot_run
     from sciprep.training.presets import PRESETS, build_model, model_config
     from sciprep.training.pretrain import ValidationSet, pretrain
+    from sciprep.training.resume import fit_global_batch
     from sciprep.training.sft_data import (
         Example, ExampleRows, PackedRows, evaluation_sample, load_prompt_examples, pack_examples,
     )  # fmt: skip
@@ -29,14 +32,17 @@ if TYPE_CHECKING:
     from sciprep.training.windows import WindowPlanner
 
 _MODULES = {
-    "config": ("LoopConfig", "PretrainConfig", "TuneConfig", "load_config"),
+    "config": ("PARALLEL_MODES", "LoopConfig", "PretrainConfig", "TuneConfig", "load_config"),
+    "distributed": ("DistContext", "init_distributed", "shutdown_distributed"),
     "export": ("export_model", "read_training_info"),
     "loop": ("run_training",),
     "modality": ("MODALITIES", "token_modalities"),
     "packing": ("load_packed_meta", "pack_corpus", "read_source_weights"),
+    "parallel": ("ParallelModel", "Snapshot"),
     "plot": ("plot_run",),
     "presets": ("PRESETS", "build_model", "model_config"),
     "pretrain": ("ValidationSet", "pretrain"),
+    "resume": ("fit_global_batch",),
     "sft_data": ("Example", "ExampleRows", "PackedRows", "evaluation_sample", "load_prompt_examples", "pack_examples"),
     "token_files": ("open_tokens", "read_header"),
     "tune": ("evaluate_examples", "tune"),

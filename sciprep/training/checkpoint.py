@@ -7,11 +7,15 @@
 * ``optimizer.safetensors``: AdamW moments and step counts, by parameter index;
 * ``rng-rank<R>.safetensors``: each rank's torch CPU (and CUDA) generator states;
 * ``trainer_state.json``: step, epoch, window cursor, accounting, early-stopping
-  state, optimizer hyper-parameters, the configuration the run started with;
+  state, optimizer hyper-parameters, the configuration the run started with, the
+  number of processes (``world``), the rows per optimizer step (``global_batch``)
+  and any world-size changes it was resumed across (``world_changes``);
 * ``sciprep_training.json``: the held-out rule of the training data (as in
   ``model/``), so tuning or evaluating from a checkpoint keeps it.
 
-Nothing is unpickled: tensors are safetensors, scalars are JSON.
+Model and optimizer are always the full (unsharded) state, whether the run used
+one process, DDP or FSDP, so any checkpoint resumes under any of them. Nothing
+is unpickled: tensors are safetensors, scalars are JSON.
 """
 
 from __future__ import annotations
@@ -24,13 +28,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, load_model, save_file
+from safetensors.torch import load_file, save_file
 
 from sciprep.atomicio import atomic_dir
-from sciprep.training.export import TRAINING_INFO_FILE, save_model_files
+from sciprep.training.export import MODEL_FILE, TRAINING_INFO_FILE, save_model_files
+from sciprep.training.parallel import ParallelModel, Snapshot
 
 CHECKPOINTS_DIR = "checkpoints"
 STATE_FILE = "trainer_state.json"
+OPTIMIZER_FILE = "optimizer.safetensors"
 _NAME = re.compile(r"^step-(\d{8})$")
 
 
@@ -44,27 +50,6 @@ def list_checkpoints(run_dir: str | os.PathLike[str]) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(p for p in root.iterdir() if p.is_dir() and _NAME.match(p.name))
-
-
-def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]]]:
-    """AdamW state as flat named tensors plus its JSON-able param-group settings."""
-    state = optimizer.state_dict()
-    tensors = {
-        f"{index}.{key}": value.detach().cpu().contiguous()
-        for index, entry in state["state"].items()
-        for key, value in entry.items()
-    }
-    return tensors, state["param_groups"]
-
-
-def load_optimizer(optimizer: torch.optim.Optimizer, path: Path, groups: list[dict[str, Any]]) -> None:
-    """Inverse of :func:`optimizer_tensors`."""
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for name, tensor in load_file(path).items():
-        index, key = name.split(".", 1)
-        state.setdefault(int(index), {})[key] = tensor
-    groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else g for g in groups]
-    optimizer.load_state_dict({"state": state, "param_groups": groups})
 
 
 def rng_tensors() -> dict[str, torch.Tensor]:
@@ -87,7 +72,7 @@ def save_checkpoint(
     run_dir: str | os.PathLike[str],
     step: int,
     model: Any,
-    optimizer: torch.optim.Optimizer,
+    snapshot: Snapshot,
     state: dict[str, Any],
     tokenizer: Any,
     keep: int,
@@ -99,12 +84,15 @@ def save_checkpoint(
 ) -> Path:
     """Write checkpoint ``step`` atomically and delete all but the newest ``keep``.
 
-    The checkpoint of step ``protect`` (the best validation loss so far) is never deleted.
-    ``split`` (the training data's held-out rule) goes to ``sciprep_training.json``.
+    ``snapshot`` is the full model and optimizer state (see
+    :meth:`~sciprep.training.parallel.ParallelModel.snapshot`; only rank 0's is
+    used); ``model`` supplies ``config.json``. The checkpoint of step ``protect``
+    (the best validation loss so far) is never deleted. ``split`` (the training
+    data's held-out rule) goes to ``sciprep_training.json``.
 
-    Under DDP every rank calls this: rank 0 writes the model, optimizer and state,
-    every rank writes its own RNG file into the shared temporary directory, and the
-    rename happens only after all have written (``barrier`` synchronises).
+    With several processes every rank calls this: rank 0 writes the model, optimizer
+    and state, every rank writes its own RNG file into the shared temporary directory,
+    and the rename happens only after all have written (``barrier`` synchronises).
     """
     final = Path(run_dir) / CHECKPOINTS_DIR / checkpoint_name(step)
     staging = final.with_name(f".{final.name}.staging")
@@ -119,13 +107,12 @@ def save_checkpoint(
         barrier()
     if rank == 0:
         with atomic_dir(final) as tmp:
-            save_model_files(model, tmp)
+            save_model_files(model, tmp, snapshot.weights)
             tokenizer.save(tmp)
-            tensors, groups = optimizer_tensors(optimizer)
-            save_file(tensors, tmp / "optimizer.safetensors")
+            save_file(snapshot.optimizer, tmp / OPTIMIZER_FILE)
             for r in range(world):
                 shutil.move(staging / f"rng-rank{r}.safetensors", tmp / f"rng-rank{r}.safetensors")
-            full = {**state, "optimizer_param_groups": groups}
+            full = {**state, "optimizer_param_groups": snapshot.param_groups}
             (tmp / STATE_FILE).write_text(json.dumps(full, indent=2, sort_keys=True), encoding="utf-8")
             if split is not None:
                 (tmp / TRAINING_INFO_FILE).write_text(json.dumps(split, sort_keys=True), encoding="utf-8")
@@ -139,23 +126,36 @@ def save_checkpoint(
     return final
 
 
-def load_weights(path: Path, model: Any) -> None:
-    """Load ``path/model.safetensors`` into ``model`` in place (re-tying tied embeddings)."""
-    missing, unexpected = load_model(model, path / "model.safetensors", strict=False)
-    if set(missing) - {"lm_head.weight"} or unexpected:
-        raise ValueError(f"{path}: checkpoint does not match the model (missing {missing}, "
-                         f"unexpected {unexpected})")  # fmt: skip
-    if missing:
-        model.tie_weights()
+def read_state(path: Path) -> dict[str, Any]:
+    """The trainer state of checkpoint ``path`` (``trainer_state.json``)."""
+    return json.loads((path / STATE_FILE).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def load_checkpoint(path: Path, model: Any, optimizer: torch.optim.Optimizer, rank: int = 0) -> dict[str, Any]:
-    """Restore model, optimizer and this rank's RNG from ``path``; return the trainer state."""
-    state = json.loads((path / STATE_FILE).read_text(encoding="utf-8"))
-    load_weights(path, model)
-    load_optimizer(optimizer, path / "optimizer.safetensors", state.pop("optimizer_param_groups"))
-    rng = path / f"rng-rank{rank}.safetensors"
-    if not rng.exists():
-        raise ValueError(f"{path}: no RNG state for rank {rank}; resume with the same world size")
-    restore_rng(rng)
-    return state  # type: ignore[no-any-return]
+def read_weights(path: Path) -> dict[str, torch.Tensor]:
+    """The model tensors of checkpoint (or model directory) ``path``."""
+    return load_file(path / MODEL_FILE)
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """Model and optimizer tensors of checkpoint ``path``."""
+    groups = read_state(path)["optimizer_param_groups"]
+    return Snapshot(read_weights(path), load_file(path / OPTIMIZER_FILE), groups)
+
+
+def load_checkpoint(path: Path, parallel: ParallelModel, optimizer: torch.optim.Optimizer, rank: int = 0,
+                    rng: bool = True) -> dict[str, Any]:  # fmt: skip
+    """Restore model, optimizer and (if ``rng``) this rank's RNG from ``path``; return the trainer state.
+
+    Every rank calls this; under FSDP only rank 0 reads the tensors and scatters them.
+    """
+    state = read_state(path)
+    state.pop("optimizer_param_groups")
+    reads = rank == 0 or not parallel.sharded
+    parallel.restore(optimizer, read_snapshot(path) if reads else None, str(path))
+    if rng:
+        rng_file = path / f"rng-rank{rank}.safetensors"
+        if not rng_file.exists():
+            raise ValueError(f"{path}: no {rng_file.name}, though it was made with this number of "
+                             "processes; it is incomplete: resume from an earlier one or start over")  # fmt: skip
+        restore_rng(rng_file)
+    return state

@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 import yaml
 
+#: How the model is spread over several processes (see :mod:`sciprep.training.parallel`).
+PARALLEL_MODES = ("ddp", "fsdp")
 
 
 @dataclass
@@ -53,6 +55,9 @@ class LoopConfig:
     threads: int | None = None
     progress: bool = True
     resume: bool = True  # continue from the newest checkpoint in out; --no-resume deletes them
+    parallel: str = "ddp"  # with several processes: ddp (full replicas) or fsdp (sharded, FSDP2)
+    # resume a checkpoint made with another number of processes, keeping its global batch
+    allow_world_size_change: bool = False
     metrics: bool = True
 
 
@@ -173,6 +178,8 @@ def load_config(cls: type[C], path: str | os.PathLike[str] | None, flags: dict[s
         raise ValueError("no output directory: give --out DIR or `out:` in the config")
     if config.batch_size < 1 or config.grad_accum < 1 or config.context_length < 2:
         raise ValueError("batch_size and grad_accum must be >= 1 and context_length >= 2")
+    if config.parallel not in PARALLEL_MODES:
+        raise ValueError(f"parallel must be {' or '.join(PARALLEL_MODES)}, got {config.parallel!r}")
     if config.epochs is not None and not config.epochs > 0:
         raise ValueError(f"epochs must be > 0, got {config.epochs}")
     if config.max_tokens is not None and config.max_tokens <= 0:

@@ -21,12 +21,14 @@ from sciprep.tokenize.specials import BOS, EOS, PAD, SPECIAL_IDS
 
 SUMMARY_FILE = "summary.json"
 TRAINING_INFO_FILE = "sciprep_training.json"
+MODEL_FILE = "model.safetensors"
 
 
-def save_model_files(model: Any, directory: Path) -> None:
+def save_model_files(model: Any, directory: Path, weights: dict[str, Any] | None = None) -> None:
     """``config.json``, ``generation_config.json`` and ``model.safetensors`` for ``model``.
 
-    Tied weights (the output projection shares the input embedding) are stored once,
+    ``weights`` (full tensors, e.g. gathered from a sharded model) replace
+    ``model.state_dict()`` when given. Tied weights (the output projection shares the input embedding) are stored once,
     as Hugging Face does, so ``from_pretrained`` re-ties them.
     """
     from safetensors.torch import save_file
@@ -35,16 +37,18 @@ def save_model_files(model: Any, directory: Path) -> None:
     if model.generation_config is not None:
         model.generation_config.save_pretrained(directory)
     tied = bool(getattr(model.config, "tie_word_embeddings", False))
-    tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()
+    source = model.state_dict() if weights is None else weights
+    tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in source.items()
                if not (tied and name == "lm_head.weight")}  # fmt: skip
-    save_file(tensors, directory / "model.safetensors", metadata={"format": "pt"})
+    save_file(tensors, directory / MODEL_FILE, metadata={"format": "pt"})
 
 
 def export_model(path: str | os.PathLike[str], model: Any, tokenizer: Any,
-                 split: dict[str, Any] | None = None) -> Path:  # fmt: skip
+                 split: dict[str, Any] | None = None, weights: dict[str, Any] | None = None) -> Path:  # fmt: skip
     """Write ``model`` and ``tokenizer`` as one Hugging Face model directory (atomically).
 
-    ``split`` (``val_fraction``, ``split_seed``, ``corpus_dir``) goes to ``sciprep_training.json``.
+    ``split`` (``val_fraction``, ``split_seed``, ``corpus_dir``) goes to ``sciprep_training.json``;
+    ``weights`` (full tensors) replace the model's own, as in :func:`save_model_files`.
     """
     from transformers import GenerationConfig
 
@@ -53,7 +57,7 @@ def export_model(path: str | os.PathLike[str], model: Any, tokenizer: Any,
         do_sample=False, max_new_tokens=128,
     )  # fmt: skip
     with atomic_dir(path) as tmp:
-        save_model_files(model, tmp)
+        save_model_files(model, tmp, weights)
         tokenizer.save(tmp)
         if split is not None:
             write_json_atomic(tmp / TRAINING_INFO_FILE, split)

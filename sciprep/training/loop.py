@@ -9,15 +9,16 @@ survive a crash is one JSON-able ``state`` dict plus the model, optimizer and RN
 Batches: an optimizer step consumes ``batch_size * grad_accum * world`` rows of the
 epoch's plan; rank ``r``'s micro-batch ``m`` is the ``(m * world + r)``-th slice of
 ``batch_size`` rows. Rows left over at the end of an epoch (fewer than one global
-batch) are skipped that epoch; the next epoch's shuffle covers them.
+batch) are skipped that epoch; the next epoch's shuffle covers them. Which rows a
+step consumes depends only on the global batch, not on how it is split over ranks
+(see :mod:`sciprep.training.resume` for resuming with another number of processes;
+:mod:`sciprep.training.parallel` for DDP and FSDP).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -30,23 +31,22 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from sciprep.training.checkpoint import (
-    CHECKPOINTS_DIR, STATE_FILE, checkpoint_name, list_checkpoints, load_checkpoint, load_weights, save_checkpoint,
+    CHECKPOINTS_DIR, checkpoint_name, load_checkpoint, read_state, read_weights, save_checkpoint,
 )  # fmt: skip
 from sciprep.training.config import LoopConfig
-from sciprep.training.distributed import DistContext
+from sciprep.training.distributed import DistContext, check_shared_directory
 from sciprep.training.export import export_model, write_summary
 from sciprep.training.metrics import MetricsLog, device_peak_tflops, flops_per_token, matmul_precision
+from sciprep.training.parallel import ParallelModel
+from sciprep.training.resume import (
+    adapt_to_world, check_compatible, newest_checkpoint, reseed_rank, resume_state,
+)  # fmt: skip
 from sciprep.training.schedule import learning_rate
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
 
 IGNORE_INDEX = -100
-#: Config keys that change the data order or the optimisation; a resume must match them.
-_RESUME_KEYS = ("seed", "batch_size", "grad_accum", "context_length", "epochs", "max_tokens",
-                "lr", "min_lr_ratio", "warmup_fraction", "decay", "weight_decay", "beta1",
-                "beta2", "grad_clip", "preset", "dropout", "prompt_ratio", "source_weights",
-                "val_fraction", "split_seed")  # fmt: skip
 
 
 class RowSource(Protocol):
@@ -134,7 +134,13 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
     :func:`~sciprep.training.export.export_model`) and ``summary.json`` (with ``notes``).
     """
     run_dir = Path(cfg.out)
-    model.to(ctx.device)  # type: ignore[arg-type]  # transformers types .to() for dtypes only
+    check_shared_directory(ctx, run_dir)
+    checkpoint = newest_checkpoint(cfg, run_dir, ctx)
+    saved = read_state(checkpoint) if checkpoint else None
+    change = None
+    if saved is not None:  # a changed world size re-chooses the per-rank batch (or is refused)
+        cfg, change = adapt_to_world(cfg, saved, ctx, run_dir)
+    parallel = ParallelModel(model, ctx, cfg.parallel)
     optimizer = make_optimizer(model, cfg, ctx.device)
     per_step, per_epoch, total_steps = plan_steps(cfg, rows, ctx.world)
     warmup = int(cfg.warmup_fraction * total_steps)
@@ -142,16 +148,23 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
     fresh: dict[str, Any] = {
         "step": 0, "epoch": 0, "cursor": 0, "tokens_seen": 0, "tokens_by_source": [0] * n_sources,
         "best_val": None, "best_step": None, "best_epoch": None, "bad_evals": 0, "early_stop": None,
-        "stopped": None, "total_steps": total_steps, "world": ctx.world, "config": asdict(cfg),
-        "last_val": None, "loss_window": [0.0, 0], "inputs": inputs or {},
+        "stopped": None, "total_steps": total_steps, "world": ctx.world, "global_batch": per_step,
+        "world_changes": [], "config": asdict(cfg), "last_val": None, "loss_window": [0.0, 0],
+        "inputs": inputs or {},
     }  # fmt: skip
     metrics = MetricsLog(run_dir, enabled=cfg.metrics and ctx.is_main)
-    state = _start_or_resume(cfg, run_dir, model, optimizer, ctx, fresh, metrics)
-    ddp: torch.nn.parallel.DistributedDataParallel | None = None
-    if ctx.world > 1:
-        ddp = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
-    wrapped: torch.nn.Module = ddp if ddp is not None else model
+    if checkpoint is None or saved is None:
+        if ctx.is_main and metrics.path.exists():
+            metrics.path.unlink()
+        state = fresh
+    else:
+        check_compatible(cfg, saved, fresh, run_dir, world_changed=change is not None)
+        state = resume_state(load_checkpoint(checkpoint, parallel, optimizer, ctx.rank, rng=change is None),
+                             cfg, ctx, change)  # fmt: skip
+        if change is not None:
+            reseed_rank(cfg.seed, ctx.rank, state["step"])
+        metrics.truncate_after(state["step"])
+    wrapped = parallel.module
     forward: Callable[..., Any] = torch.compile(wrapped) if cfg.compile else wrapped
     shape = model.config
     flops = flops_per_token(sum(p.numel() for p in model.parameters()), shape.num_hidden_layers,
@@ -164,13 +177,16 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
     bar = tqdm(total=total_steps, initial=state["step"], desc="train", unit="step",
                disable=not (cfg.progress and ctx.is_main))  # fmt: skip
     clock, clock_tokens = time.perf_counter(), 0
-    # Train losses summed since the last log record (restored on resume so records match).
-    loss_window = torch.tensor(state["loss_window"][0], dtype=torch.float32, device=ctx.device)
+    # Train losses summed since the last log record (restored on resume so records match): the
+    # checkpoint holds the mean over ranks of their sums; rank 0 takes it all back, scaled.
+    restored = state["loss_window"][0] * ctx.world if ctx.is_main else 0.0
+    loss_window = torch.tensor(restored, dtype=torch.float32, device=ctx.device)
     loss_count = state["loss_window"][1]
 
     def save() -> None:
-        state["loss_window"] = [loss_window.item(), loss_count]
-        save_checkpoint(run_dir, state["step"], model, optimizer, state, tokenizer, cfg.keep_checkpoints,
+        state["loss_window"] = [ctx.all_reduce_sum(loss_window.clone()).item() / ctx.world, loss_count]
+        snapshot = parallel.snapshot(optimizer)
+        save_checkpoint(run_dir, state["step"], model, snapshot, state, tokenizer, cfg.keep_checkpoints,
                         ctx.rank, ctx.world, ctx.barrier, protect=state["best_step"], split=split)  # fmt: skip
 
     while state["step"] < total_steps and not state["early_stop"]:
@@ -182,8 +198,7 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
             inputs, targets = rows.batch(plan[start : start + cfg.batch_size])
             x = {k: torch.from_numpy(v).to(ctx.device) for k, v in inputs.items()}
             y = torch.from_numpy(targets).to(ctx.device)
-            sync = ddp.no_sync() if ddp is not None and micro < cfg.grad_accum - 1 else contextlib.nullcontext()
-            with sync:
+            with parallel.gradient_sync(micro == cfg.grad_accum - 1):
                 with autocast:
                     loss = token_loss(forward(**x).logits, y)
                 (loss / cfg.grad_accum).backward()
@@ -242,41 +257,16 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
             state["stopped"] = f"stop_at_step {cfg.stop_at_step}"
             break
     bar.close()
-    if not state["stopped"] and ctx.is_main:
+    if not state["stopped"]:
         exported = state["step"]
         if state["early_stop"]:  # training stopped because validation turned: ship the best weights
             exported = state["best_step"]
-            load_weights(run_dir / CHECKPOINTS_DIR / checkpoint_name(exported), model)
-        export_model(run_dir / "model", model, tokenizer, split)
-        write_summary(run_dir, state, rows, {**(notes or {}), "exported_step": exported})
-    ctx.barrier()
-    return state
-
-
-def _start_or_resume(cfg: LoopConfig, run_dir: Path, model: PreTrainedModel, optimizer: torch.optim.Optimizer,
-                     ctx: DistContext, fresh: dict[str, Any], metrics: MetricsLog) -> dict[str, Any]:  # fmt: skip
-    """The state to continue from: the newest checkpoint's (restoring model, optimizer, RNG) or ``fresh``."""
-    checkpoints = list_checkpoints(run_dir)
-    if checkpoints and not cfg.resume:  # --no-resume: start over, discarding this run's checkpoints
+        weights = parallel.full_weights() if exported == state["step"] else (
+            read_weights(run_dir / CHECKPOINTS_DIR / checkpoint_name(exported)) if ctx.is_main else {})  # fmt: skip
         if ctx.is_main:
-            shutil.rmtree(run_dir / CHECKPOINTS_DIR)
-        ctx.barrier()
-        checkpoints = []
-    if not checkpoints:
-        if ctx.is_main and metrics.path.exists():
-            metrics.path.unlink()
-        return fresh
-    saved = json.loads((checkpoints[-1] / STATE_FILE).read_text(encoding="utf-8"))
-    changed = [k for k in _RESUME_KEYS if saved["config"].get(k) != getattr(cfg, k, None)]
-    changed += [k for k in sorted(set(saved.get("inputs", {})) | set(fresh["inputs"]))
-                if saved.get("inputs", {}).get(k) != fresh["inputs"].get(k)]  # fmt: skip
-    if changed or saved["world"] != ctx.world:
-        what = ", ".join(changed) if changed else f"world size {saved['world']} -> {ctx.world}"
-        raise ValueError(f"{run_dir}: its checkpoints were made with different {what}; "
-                         "use a new --out or --no-resume")  # fmt: skip
-    state = load_checkpoint(checkpoints[-1], model, optimizer, ctx.rank)
-    state["stopped"] = None
-    metrics.truncate_after(state["step"])
+            export_model(run_dir / "model", model, tokenizer, split, weights)
+            write_summary(run_dir, state, rows, {**(notes or {}), "exported_step": exported})
+    ctx.barrier()
     return state
 
 

@@ -18,6 +18,7 @@ from sciprep.training.distributed import DistContext, init_distributed
 from sciprep.training.loop import IGNORE_INDEX, autocast_context, run_training
 from sciprep.training.modality import MODALITIES, token_modalities
 from sciprep.training.packing import load_packed_meta
+from sciprep.training.parallel import model_device
 from sciprep.training.presets import build_model, model_config
 from sciprep.training.token_files import open_tokens
 from sciprep.training.windows import WindowPlanner
@@ -78,13 +79,17 @@ class ValidationSet:
         by_length: dict[int, list[int]] = {}
         for start, length in mine:
             by_length.setdefault(length, []).append(start)
-        for length, starts in sorted(by_length.items()):
-            for i in range(0, len(starts), batch_size):
-                chunk = starts[i : i + batch_size]
-                idx = np.asarray(chunk)[:, None] + np.arange(length + 1)[None, :]
-                window = torch.from_numpy(self.tokens[idx]).to(ctx.device)
-                with autocast_context(ctx.device, precision):
-                    logits = model(input_ids=window[:, :-1]).logits
+        batches = [(length, starts[i : i + batch_size]) for length, starts in sorted(by_length.items())
+                   for i in range(0, len(starts), batch_size)]  # fmt: skip
+        # A sharded model's forward is a collective: ranks with fewer batches run throwaway ones.
+        rounds = ctx.max_over_ranks(len(batches)) if ctx.sharded else len(batches)
+        for k in range(rounds):
+            length, chunk = batches[k] if k < len(batches) else (self.segments[0][1], [self.segments[0][0]])
+            idx = np.asarray(chunk)[:, None] + np.arange(length + 1)[None, :]
+            window = torch.from_numpy(self.tokens[idx]).to(ctx.device)
+            with autocast_context(ctx.device, precision):
+                logits = model(input_ids=window[:, :-1]).logits
+            if k < len(batches):
                 losses = torch.nn.functional.cross_entropy(
                     logits.float().reshape(-1, logits.shape[-1]), window[:, 1:].reshape(-1),
                     ignore_index=IGNORE_INDEX, reduction="none").double().cpu()  # fmt: skip
@@ -110,14 +115,15 @@ def pretrain(cfg: PretrainConfig) -> dict[str, Any]:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     meta = load_packed_meta(cfg.data)
-    ctx = init_distributed(cfg.device)
+    ctx = init_distributed(cfg.device, cfg.parallel)
     tokenizer = SciTokenizer.load(Path(cfg.data) / "tokenizer")
     train_sources = meta["splits"]["train"]["sources"]
     weights = {k: v for k, v in meta.get("source_weights", {}).items() if k in train_sources}
     weights.update(cfg.source_weights)
     rows = WindowPlanner(cfg.data, cfg.context_length, cfg.seed, weights, cfg.prompt_ratio)
     val = ValidationSet(Path(cfg.data) / "val.tokens", cfg.context_length, cfg.eval_windows)
-    model = build_model(model_config(cfg.preset, meta["vocab_size"], cfg.context_length, cfg.dropout), cfg.seed)
+    with model_device(ctx, cfg.parallel):  # FSDP: only rank 0 materialises the initial weights
+        model = build_model(model_config(cfg.preset, meta["vocab_size"], cfg.context_length, cfg.dropout), cfg.seed)
     # Dropout must differ across ranks but be reproducible: seed each rank's generator.
     torch.manual_seed(cfg.seed * 1000 + ctx.rank + 1)
 

@@ -25,6 +25,7 @@ from sciprep.training.distributed import DistContext, init_distributed
 from sciprep.training.export import TRAINING_INFO_FILE, read_training_info
 from sciprep.training.loop import IGNORE_INDEX, autocast_context, run_training
 from sciprep.training.packing import PACKED_META
+from sciprep.training.parallel import model_device
 from sciprep.training.sft_data import Example, ExampleRows, evaluation_sample, load_prompt_examples
 
 if TYPE_CHECKING:
@@ -89,8 +90,13 @@ def evaluate_examples(model: PreTrainedModel, tokenizer: Any, examples: list[Exa
     mine = examples[ctx.rank :: ctx.world]
     totals = torch.zeros(4, dtype=torch.float64)  # loss sum, answer tokens, exact, examples
     limit = model.config.max_position_embeddings
-    for i in range(0, len(mine), batch_size):
-        chunk = mine[i : i + batch_size]
+    batches = [mine[i : i + batch_size] for i in range(0, len(mine), batch_size)]
+    # A sharded model's forward is a collective: ranks with fewer batches run throwaway ones,
+    # and generation runs until every rank is done (synced_gpus).
+    rounds = ctx.max_over_ranks(len(batches)) if ctx.sharded else len(batches)
+    for k in range(rounds):
+        real = k < len(batches)
+        chunk = batches[k] if real else examples[:1]
         width = max(len(e.tokens) for e in chunk)
         ids = torch.full((len(chunk), width), SPECIAL_IDS[PAD], dtype=torch.long)
         labels = torch.full((len(chunk), width), IGNORE_INDEX, dtype=torch.long)
@@ -105,8 +111,9 @@ def evaluate_examples(model: PreTrainedModel, tokenizer: Any, examples: list[Exa
         losses = torch.nn.functional.cross_entropy(
             logits[:, :-1].float().reshape(-1, logits.shape[-1]), targets.reshape(-1),
             ignore_index=IGNORE_INDEX, reduction="sum")  # fmt: skip
-        totals[0] += losses.item()
-        totals[1] += (targets != IGNORE_INDEX).sum().item()
+        if real:
+            totals[0] += losses.item()
+            totals[1] += (targets != IGNORE_INDEX).sum().item()
         prompt_width = max(len(e.prompt) for e in chunk)
         prompts = torch.full((len(chunk), prompt_width), SPECIAL_IDS[PAD], dtype=torch.long)
         prompt_mask = torch.zeros_like(prompts)
@@ -118,7 +125,9 @@ def evaluate_examples(model: PreTrainedModel, tokenizer: Any, examples: list[Exa
             generated = model.generate(  # type: ignore[operator]  # GenerationMixin stub
                 input_ids=prompts.to(ctx.device), attention_mask=prompt_mask.to(ctx.device),
                 max_new_tokens=new_tokens, do_sample=False, eos_token_id=SPECIAL_IDS[EOS],
-                pad_token_id=SPECIAL_IDS[PAD])  # fmt: skip
+                pad_token_id=SPECIAL_IDS[PAD], synced_gpus=ctx.sharded)  # fmt: skip
+        if not real:
+            continue
         for row, e in enumerate(chunk):
             answer = generated[row, prompt_width:].tolist()
             if SPECIAL_IDS[EOS] in answer:
@@ -132,7 +141,7 @@ def evaluate_examples(model: PreTrainedModel, tokenizer: Any, examples: list[Exa
 
 def tune(cfg: TuneConfig) -> dict[str, Any]:
     """Run (or resume) supervised tuning as configured; return the final trainer state."""
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoConfig, AutoModelForCausalLM, GenerationConfig
 
     from sciprep.tokenize import SciTokenizer
 
@@ -141,13 +150,18 @@ def tune(cfg: TuneConfig) -> dict[str, Any]:
     _check_corpus_dir(cfg.data)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    ctx = init_distributed(cfg.device)
+    ctx = init_distributed(cfg.device, cfg.parallel)
     model_dir = resolve_model_dir(cfg.init)
     val_fraction, split_seed = held_out_rule(cfg, model_dir)
     cfg = dataclasses.replace(cfg, val_fraction=val_fraction, split_seed=split_seed)  # resume compares these
     tokenizer = SciTokenizer.load(model_dir)
-    # safetensors only: a pickled pytorch_model.bin could run code on load.
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, use_safetensors=True)
+    if model_device(ctx, cfg.parallel).type == "meta":  # FSDP: rank 0 loads, the others get its shards
+        with torch.device("meta"):
+            model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model_dir), dtype=torch.float32)
+        if (model_dir / "generation_config.json").is_file():
+            model.generation_config = GenerationConfig.from_pretrained(model_dir)
+    else:  # safetensors only: a pickled pytorch_model.bin could run code on load.
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, use_safetensors=True)
     if cfg.context_length > model.config.max_position_embeddings:
         raise ValueError(f"context_length {cfg.context_length} exceeds the model's "
                          f"{model.config.max_position_embeddings} positions")  # fmt: skip

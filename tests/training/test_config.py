@@ -57,3 +57,12 @@ def test_yaml_paths_are_relative_to_the_yaml_file_and_flags_to_the_cwd(tmp_path:
 def test_a_non_positive_budget_is_refused(setting: list[str]) -> None:
     with pytest.raises(ValueError, match=setting[0][2:].replace("-", "_") + " must be > 0"):
         load_config(PretrainConfig, None, {"out": "r", **_flags(PretrainConfig, setting)})
+
+
+def test_parallel_strategy_and_world_size_flags_parse_and_unknown_strategies_are_refused() -> None:
+    cfg = load_config(PretrainConfig, None, _flags(PretrainConfig, ["--out", "r", "--parallel", "fsdp",
+                                                                    "--allow-world-size-change"]))  # fmt: skip
+    assert (cfg.parallel, cfg.allow_world_size_change) == ("fsdp", True)
+    assert (PretrainConfig().parallel, PretrainConfig().allow_world_size_change) == ("ddp", False)
+    with pytest.raises(ValueError, match="parallel must be ddp or fsdp, got 'zero3'"):
+        load_config(PretrainConfig, None, {"out": "r", "parallel": "zero3"})

@@ -1,78 +1,72 @@
-"""DDP: two gloo processes train like one process with the same global batch."""
+"""The launcher environment: torchrun's variables are checked before a process group is joined.
+
+The multi-process runs themselves (DDP across two torchrun nodes, FSDP) are in
+``test_torchrun.py``.
+"""
 
 from __future__ import annotations
 
-import os
-import socket
-import time
+import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
-import torch.multiprocessing as mp
 
-from sciprep.training import pretrain
-from sciprep.training.config import PretrainConfig
-from sciprep.training.metrics import read_metrics
-from tests.training.conftest import Sample, run_config
-
-STEPS = 8
-#: Seconds the two workers may take together; a hung gloo rendezvous or collective fails the test instead.
-WORKER_TIMEOUT_S = 180.0
+from sciprep.training.distributed import TORCHRUN_ENV, DistContext, check_shared_directory, init_distributed
 
 
-def _config(sample: Sample, out: Path, batch_size: int) -> PretrainConfig:
-    return run_config(sample, out, context_length=32, batch_size=batch_size, dropout=0.0, eval_windows=8,
-                      epochs=None, max_tokens=STEPS * 4 * 32, threads=1)  # fmt: skip
+@pytest.mark.parametrize(("env", "message"), [
+    ({"WORLD_SIZE": "2"}, "WORLD_SIZE=2 but RANK is not set; launch with torchrun"),
+    ({"WORLD_SIZE": "2", "RANK": "2", "LOCAL_RANK": "0", "LOCAL_WORLD_SIZE": "1"},
+     "inconsistent launcher environment: RANK=2 WORLD_SIZE=2"),
+    ({"WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "1"},
+     "LOCAL_RANK=1 LOCAL_WORLD_SIZE=1"),
+    ({"WORLD_SIZE": "two"}, "WORLD_SIZE='two' is not an integer"),
+])  # fmt: skip
+def test_a_broken_launcher_environment_is_refused_before_joining_a_group(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name in TORCHRUN_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        init_distributed("cpu")
+    assert not torch.distributed.is_initialized()
 
 
-def _worker(rank: int, world: int, port: int, cfg: PretrainConfig) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
-                      WORLD_SIZE=str(world), LOCAL_RANK=str(rank))  # fmt: skip
-    from sciprep.training.distributed import shutdown_distributed
-
-    try:
-        pretrain(cfg)
-    finally:
-        shutdown_distributed()
+def test_without_torchrun_a_process_is_a_world_of_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in TORCHRUN_ENV:
+        monkeypatch.delenv(name, raising=False)
+    ctx = init_distributed("cpu", "fsdp")
+    assert (ctx.rank, ctx.world, ctx.local_rank, ctx.is_main, ctx.sharded) == (0, 1, 0, True, False)
 
 
-def _run_workers(world: int, cfg: PretrainConfig) -> None:
-    """Spawn ``world`` workers and join them within :data:`WORKER_TIMEOUT_S`, killing them on a hang."""
-    context = mp.start_processes(_worker, args=(world, _free_port(), cfg), nprocs=world, join=False,
-                                 start_method="spawn")  # fmt: skip
-    deadline = time.monotonic() + WORKER_TIMEOUT_S
-    # join() re-raises a worker's exception (and stops the others); it returns True once all exited cleanly.
-    while not context.join(timeout=1.0):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                if process.is_alive():
-                    process.kill()
-                    process.join()
-            pytest.fail(f"DDP workers did not finish within {WORKER_TIMEOUT_S:.0f} s (hung collective?)")
+@dataclass(frozen=True)
+class _LonelyRank(DistContext):
+    """Rank 1 of 2 on a node that does not see rank 0's directory (collectives simulated)."""
+
+    elsewhere: Path = Path()
+
+    def broadcast(self, value: Any) -> Any:
+        return ("token-from-rank-0", str(self.elsewhere / ".shared-check-rank0"))
+
+    def barrier(self) -> None:
+        pass
+
+    def all_reduce_sum(self, tensor: torch.Tensor) -> torch.Tensor:
+        return tensor + 1  # rank 0 read its own file
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def test_a_run_directory_that_another_node_cannot_see_is_refused(tmp_path: Path) -> None:
+    ctx = _LonelyRank(rank=1, world=2, device=torch.device("cpu"), elsewhere=tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match="only 1 of 2 processes can read a file rank 0 wrote there; the run "
+                                         "directory must be on a filesystem shared by all nodes"):  # fmt: skip
+        check_shared_directory(ctx, tmp_path / "run")
 
 
-@pytest.mark.slow
-def test_two_process_gloo_run_matches_one_process_with_the_same_global_batch(sample: Sample, tmp_path: Path) -> None:
-    ddp_out, single_out = tmp_path / "ddp", tmp_path / "single"
-    _run_workers(2, _config(sample, ddp_out, 2))
-    pretrain(_config(sample, single_out, 4))
-    ddp, single = read_metrics(ddp_out), read_metrics(single_out)
-    ddp_train = [r["loss"] for r in ddp if r["type"] == "train"]
-    single_train = [r["loss"] for r in single if r["type"] == "train"]
-    assert len(ddp_train) == len(single_train) == STEPS
-    assert torch.allclose(torch.tensor(ddp_train), torch.tensor(single_train), rtol=1e-4)
-    ddp_val = [r["loss"] for r in ddp if r["type"] == "val"]
-    single_val = [r["loss"] for r in single if r["type"] == "val"]
-    assert torch.allclose(torch.tensor(ddp_val), torch.tensor(single_val), rtol=1e-4)
-    assert (ddp_out / "model" / "model.safetensors").is_file()
-    checkpoints = sorted(p.name for p in (ddp_out / "checkpoints").iterdir() if p.name.startswith("step-"))
-    assert checkpoints == [f"step-{STEPS:08d}"]
-    assert {p.name for p in (ddp_out / "checkpoints" / f"step-{STEPS:08d}").glob("rng-*")} == {
-        "rng-rank0.safetensors", "rng-rank1.safetensors"}  # fmt: skip
+def test_one_process_needs_no_shared_directory(tmp_path: Path) -> None:
+    check_shared_directory(DistContext(rank=0, world=1, device=torch.device("cpu")), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
