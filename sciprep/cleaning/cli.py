@@ -7,6 +7,8 @@ import sys
 
 import yaml
 
+from sciprep.execution.executor import add_executor_arguments, executor_from_args
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this stage's sub-commands to the top-level parser."""
@@ -32,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="OUT holds an earlier run with other settings: redo decisions and outputs, reusing stored attributes",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_executor_arguments(parser)
     parser.add_argument("--print-config", action="store_true", help="print the pipeline as YAML and exit")
     parser.add_argument(
         "--list-steps", action="store_true", help="list the available steps with their parameters and exit"
@@ -72,7 +75,11 @@ def _clean(args: argparse.Namespace) -> int:
         return 0
     if not args.in_dir or not args.out_dir:
         raise ValueError("sciprep clean needs --in DIR and --out DIR")
-    report = pipeline.run(args.in_dir, args.out_dir, redecide=args.redecide, progress=not args.no_progress, log=print)
+    with executor_from_args(args) as executor:
+        progress = not args.no_progress
+        report = pipeline.run(
+            args.in_dir, args.out_dir, redecide=args.redecide, progress=progress, log=print, executor=executor
+        )
     print(format_table(report))
     for entry in report["steps"]:
         if entry.get("evaluation", {}).get("items") == 0:

@@ -11,7 +11,9 @@ Output directory layout (``OUT``)::
     OUT/work/...                   staged shards and completion markers (resume)
 
 A run has two passes (see :mod:`~sciprep.cleaning.tagpass` and
-:mod:`~sciprep.cleaning.writepass`) with corpus-scope decisions in between. Each
+:mod:`~sciprep.cleaning.writepass`) with corpus-scope decisions in between. Both passes
+are one task per input shard on an executor (:mod:`sciprep.execution`: this process, a
+process pool, or Ray); each task writes its own files and marker. Each
 shard's marker is written only after its files' atomic renames, and carries the run
 fingerprint (pipeline parameters + input shard names, sizes and times): rerunning the same
 command resumes, skipping finished shards. Rerunning with changed parameters needs
@@ -25,13 +27,12 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from sciprep.atomicio import write_json_atomic
-from sciprep.cleaning.corpus_decisions import resolve_corpus_decisions
+from sciprep.cleaning.corpus_decisions import CorpusOutcome, resolve_corpus_decisions
 from sciprep.cleaning.report import build_manifest, build_report
 from sciprep.cleaning.steps.base import Step, StepContext
 from sciprep.cleaning.tagpass import TAGGED_DIR, ReadReject, tag_shard
@@ -51,6 +52,9 @@ from sciprep.corpus.shards import (
     write_rejects,
 )
 from sciprep.corpus.shards import read_rejects as read_input_rejects
+from sciprep.execution.executor import Executor
+from sciprep.execution.local import LocalExecutor
+from sciprep.execution.ray_executor import RayExecutor
 
 REPORT_FILE = "report.json"
 _RUN_FILE = Path("work") / "run.json"
@@ -95,8 +99,14 @@ class Pipeline:
         redecide: bool = False,
         progress: bool = True,
         log: Callable[[str], None] | None = None,
+        executor: Executor | None = None,
     ) -> dict[str, Any]:
         """Clean ``in_dir`` into ``out_dir``; return the report (also written to ``report.json``).
+
+        ``executor`` runs the per-shard tag and write passes (default: this process); the
+        steps travel to its workers pickled, as set up here. On a :class:`RayExecutor` the
+        corpus-wide decisions are made on the cluster too. Every executor gives the same
+        output, and a rerun skips the shards whose markers a failed run left.
 
         Raises ValueError for an unusable input/output directory, or when ``out_dir`` holds
         a run with other settings and ``redecide`` is false. Raises
@@ -112,29 +122,33 @@ class Pipeline:
         fingerprint = self.fingerprint(shards)
         self._claim(out_dir, fingerprint, stems, redecide)
 
-        tag_markers = []
-        for shard in tqdm(shards, desc="clean: tag", unit="shard", disable=not progress):
-            marker_path = out_dir / TAGGED_DIR / f"{shard.stem}.json"
-            marker = _read_marker(marker_path, fingerprint)
-            if marker is None:
-                marker = {"fingerprint": fingerprint, **tag_shard(shard, out_dir, self.steps)}
-                write_json_atomic(marker_path, marker)
-            tag_markers.append(marker)
+        executor = executor if executor is not None else LocalExecutor()
+        tag_markers = executor.map(
+            partial(_tag_task, out_dir=out_dir, steps=self.steps, fingerprint=fingerprint),
+            shards,
+            desc="clean: tag",
+            label=_shard_name,
+            progress=progress,
+        )
 
-        outcome = resolve_corpus_decisions(out_dir, stems, self.steps)
+        if isinstance(executor, RayExecutor):
+            from sciprep.cleaning.distributed import resolve_corpus_decisions_ray
 
+            outcome = resolve_corpus_decisions_ray(out_dir, stems, self.steps, progress=progress)
+        else:
+            outcome = resolve_corpus_decisions(out_dir, stems, self.steps)
+
+        parts = _outcome_by_stem(outcome, stems)
+        done_markers = executor.map(
+            partial(_write_task, out_dir=out_dir, steps=self.steps, fingerprint=fingerprint),
+            [(shard, marker["read_rejects"], parts[shard.stem]) for shard, marker in zip(shards, tag_markers)],
+            desc="clean: write",
+            label=lambda item: _shard_name(item[0]),
+            progress=progress,
+        )
         total = new_stats(self.steps)
         rejects: list[Reject] = []
-        for shard, tag_marker in tqdm(
-            list(zip(shards, tag_markers)), desc="clean: write", unit="shard", disable=not progress
-        ):
-            marker_path = out_dir / _DONE_DIR / f"{shard.stem}.json"
-            marker = _read_marker(marker_path, fingerprint)
-            if marker is None:
-                read_rejects = [ReadReject(**r) for r in tag_marker["read_rejects"]]
-                stats, shard_rejects = write_shard(out_dir, shard, self.steps, outcome, read_rejects)
-                marker = {"fingerprint": fingerprint, "stats": stats, "rejects": [vars(r) for r in shard_rejects]}
-                write_json_atomic(marker_path, marker)
+        for marker in done_markers:
             add_stats(total, marker["stats"])
             rejects.extend(Reject(**r) for r in marker["rejects"])
 
@@ -167,6 +181,49 @@ class Pipeline:
                 )
             _drop_stale_outputs(out_dir, set(stems))
         write_json_atomic(run_file, {"fingerprint": fingerprint, "pipeline": self.describe()})
+
+
+def _shard_name(shard: Path) -> str:
+    return shard.name
+
+
+def _tag_task(shard: Path, *, out_dir: Path, steps: Sequence[Step], fingerprint: str) -> dict[str, Any]:
+    """Tag pass of one shard (skipped when this run's marker exists); returns its marker."""
+    marker_path = out_dir / TAGGED_DIR / f"{shard.stem}.json"
+    marker = _read_marker(marker_path, fingerprint)
+    if marker is None:
+        marker = {"fingerprint": fingerprint, **tag_shard(shard, out_dir, steps)}
+        write_json_atomic(marker_path, marker)
+    return marker
+
+
+def _write_task(
+    item: tuple[Path, list[dict[str, Any]], CorpusOutcome],
+    *,
+    out_dir: Path,
+    steps: Sequence[Step],
+    fingerprint: str,
+) -> dict[str, Any]:
+    """Write pass of one shard (skipped when this run's marker exists); returns its marker."""
+    shard, read_rejects, outcome = item
+    marker_path = out_dir / _DONE_DIR / f"{shard.stem}.json"
+    marker = _read_marker(marker_path, fingerprint)
+    if marker is None:
+        bad_rows = [ReadReject(**r) for r in read_rejects]
+        stats, shard_rejects = write_shard(out_dir, shard, steps, outcome, bad_rows)
+        marker = {"fingerprint": fingerprint, "stats": stats, "rejects": [vars(r) for r in shard_rejects]}
+        write_json_atomic(marker_path, marker)
+    return marker
+
+
+def _outcome_by_stem(outcome: CorpusOutcome, stems: Sequence[str]) -> dict[str, CorpusOutcome]:
+    """The corpus outcome cut per input shard: each write task receives only its own part."""
+    parts = {stem: CorpusOutcome() for stem in stems}
+    for key, decision in outcome.decided.items():
+        parts[key[0]].decided[key] = decision
+    for key, values in outcome.metadata.items():
+        parts[key[0]].metadata[key] = values
+    return parts
 
 
 def _check_dirs(in_dir: Path, out_dir: Path) -> None:

@@ -6,14 +6,20 @@ Output (see :mod:`sciprep.corpus.shards`)::
     DIR/rejects.parquet                 every unusable record: source, file, position, reason
     DIR/manifest.json                   per source: documents, bytes, characters per modality,
                                         rejected, weight, reader, kinds, files, shards
-    DIR/.progress/                      resume state (per-source completion markers)
+    DIR/.progress/                      resume state (per-source completion markers,
+                                        per-input parts of a source being read)
 
 Contract: for every source and file, ``documents + rejected`` = records read (nothing is
 dropped silently); the same inputs and recipe give byte-identical shards, rejects and
 manifest. Resume: a source whose completion marker matches its current fingerprint
 (recipe entry + input names, sizes and mtimes) is not read again; a source interrupted
-mid-way reuses the shards it had finished (shards are written atomically). A marker is
-written only after the source's shards and rejects are on disk.
+mid-way reuses the shards it had finished (shards are written atomically), and a source
+with several inputs reuses the inputs it had read (see :mod:`sciprep.corpus.parts`). A
+marker is written only after the source's shards and rejects are on disk.
+
+Execution: sources and inputs are tasks on an executor (:mod:`sciprep.execution`); each
+task writes its own files and marker, and the manifest and rejects are merged in recipe
+order, so local processes and Ray give the same bytes as one process.
 
 Safety: ``out_dir`` must be new, empty, or an earlier build's output (it has ``.progress/``);
 a build deletes only shard files an earlier build recorded (or, for a source it had
@@ -23,14 +29,10 @@ started, would have written), never other files it finds in the folder.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import re
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +40,10 @@ from tqdm import tqdm
 
 from sciprep import __version__
 from sciprep.atomicio import write_json_atomic, write_text_atomic
-from sciprep.corpus import prompts as _prompts  # noqa: F401  registers the ``prompts`` reader
-from sciprep.corpus.document import Document
-from sciprep.corpus.inputs import detect_input_reader, display_path, expand_paths, input_problem
-from sciprep.corpus.modality import MODALITIES, modality_chars
-from sciprep.corpus.readers import ReaderOutput, get_reader
+from sciprep.corpus.inputs import display_path, expand_paths
+from sciprep.corpus.modality import MODALITIES
+from sciprep.corpus.parts import merge_parts, read_part, remove_parts
+from sciprep.corpus.reading import BoundReader, SourceTally, bind_reader, read_input
 from sciprep.corpus.recipe import Recipe, SourceSpec
 from sciprep.corpus.shards import (
     MANIFEST_FILE,
@@ -53,66 +54,13 @@ from sciprep.corpus.shards import (
     read_rejects,
     write_rejects,
 )
+from sciprep.execution.executor import Executor
+from sciprep.execution.local import LocalExecutor
 
 PROGRESS_DIR = ".progress"
+#: Under ``PROGRESS_DIR``: per-input parts of sources with several inputs, until merged.
+PARTS_DIR = "parts"
 MANIFEST_FORMAT = "sciprep-corpus/1"
-
-BoundReader = Callable[[Path, str], ReaderOutput]
-
-
-def bind_reader(name: str, options: dict[str, Any], source: str) -> BoundReader:
-    """The reader ``name`` with the recipe's ``options`` applied, validated up front.
-
-    Raises ValueError naming the source when an option is unknown to the reader or has
-    the wrong type (compared with the option's default).
-    """
-    fn = get_reader(name)
-    params = {
-        p.name: p
-        for p in inspect.signature(fn).parameters.values()
-        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is not p.empty
-    }
-    for key, value in options.items():
-        if key not in params:
-            known = ", ".join(sorted(params)) or "none"
-            raise ValueError(
-                f"source {source!r}: reader {name!r} has no option {key!r} (its options: {known})"
-            )
-        default = params[key].default
-        expected: tuple[type, ...] = (int, float) if isinstance(default, float) else (type(default),)
-        if default is not None and (
-            not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool)
-        ):
-            raise ValueError(
-                f"source {source!r}: option {key!r} of reader {name!r} must be "
-                f"{type(default).__name__}, got {value!r}"
-            )
-    return partial(fn, **options) if options else fn
-
-
-@dataclass
-class SourceTally:
-    """Counts of one source as they accumulate; becomes its manifest entry."""
-
-    documents: int = 0
-    rejected: int = 0
-    bytes: int = 0
-    characters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MODALITIES, 0))
-    kinds: Counter[str] = field(default_factory=Counter)
-    files: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def add(self, doc: Document, file: str) -> None:
-        self.documents += 1
-        self.bytes += len(doc.text.encode("utf-8"))
-        for modality, count in modality_chars(doc.text).items():
-            self.characters[modality] += count
-        self.kinds[doc.kind] += 1
-        self.files[file]["documents"] += 1
-
-    def add_reject(self, file: str) -> None:
-        self.rejected += 1
-        self.files[file]["rejected"] += 1
-
 
 def _fingerprint(spec: SourceSpec, inputs: list[Path], base_dir: Path, recipe: Recipe) -> str:
     facts = {
@@ -159,37 +107,33 @@ def _remove_shards(shard_dir: Path, name: str, previous: set[str]) -> None:
             (shard_dir / shard).unlink(missing_ok=True)
 
 
-def _prepare(doc: Document, spec: SourceSpec) -> Document:
-    doc.source = spec.name
-    if spec.kind:
-        doc.kind = spec.kind
-    if spec.licence and not doc.metadata.licence:
-        doc.metadata.licence = spec.licence
-    return doc
+@dataclass(frozen=True)
+class _Unit:
+    """One task of a build: a whole source (``index`` None) or input ``index`` of a source
+    with several inputs (``inputs`` then holds that one input)."""
+
+    spec: SourceSpec
+    recipe: Recipe
+    out: Path
+    fingerprint: str
+    inputs: tuple[Path, ...]
+    index: int | None = None
+    progress: bool = False
+
+    def label(self) -> str:
+        if self.index is None:
+            return f"source {self.spec.name}"
+        return f"source {self.spec.name} file {display_path(self.inputs[0], self.recipe.base_dir)}"
 
 
-def _reader_for(spec: SourceSpec, path: Path) -> str | None:
-    return spec.reader or detect_input_reader(path)
-
-
-def _guarded(items: ReaderOutput, source: str, path: Path) -> ReaderOutput:
-    """A reader's output, ending in a reject when reading the file fails part-way (the file
-    vanished, became unreadable, or a link in its path broke); output errors still raise."""
-    iterator = iter(items)
-    while True:
-        try:
-            item = next(iterator)
-        except StopIteration:
-            return
-        except OSError as err:
-            yield Reject(source, str(path), "file", f"reading stopped: {err}")
-            return
-        yield item
+def _parts_dir(out: Path, source: str) -> Path:
+    return out / PROGRESS_DIR / PARTS_DIR / source
 
 
 def _run_source(
     spec: SourceSpec, recipe: Recipe, out: Path, inputs: list[Path], progress: bool
 ) -> tuple[dict[str, Any], list[Reject]]:
+    """Read every input of ``spec`` in order straight into its shards; its entry and rejects."""
     writer = ShardWriter(out, spec.name, recipe.shard_max_docs, recipe.shard_max_bytes)
     tally = SourceTally()
     rejects: list[Reject] = []
@@ -197,92 +141,98 @@ def _run_source(
     # disable=None: a bar on a terminal, silence when stderr is a file or pipe (CI logs)
     with tqdm(desc=spec.name, unit=" docs", disable=None if progress else True, leave=False) as bar:
         for path in inputs:
-            file = display_path(path, recipe.base_dir)
-            tally.files[file] = {"documents": 0, "rejected": 0, "reader": None}
-            problem = input_problem(path)
-            if problem is not None:
-                rejects.append(Reject(spec.name, file, "file", problem))
-                tally.add_reject(file)
-                continue
-            reader_name = _reader_for(spec, path)
-            if reader_name is None:
-                rejects.append(
-                    Reject(spec.name, file, "file", "no reader for this file type; set reader: in the recipe")
-                )
-                tally.add_reject(file)
-                continue
-            tally.files[file]["reader"] = reader_name
-            if reader_name not in bound:
-                bound[reader_name] = bind_reader(reader_name, spec.options, spec.name)
-            bar.set_postfix_str(file[-40:])
-            for item in _guarded(bound[reader_name](path, spec.name), spec.name, path):
-                if isinstance(item, Reject):
-                    rejects.append(
-                        replace(item, source=spec.name, file=item.file.replace(str(path), file, 1))
-                    )
-                    tally.add_reject(file)
-                else:
-                    writer.add(_prepare(item, spec))
-                    tally.add(item, file)
-                    bar.update()
-    shards = writer.close()
-    entry = {
-        "documents": tally.documents,
-        "rejected": tally.rejected,
-        "bytes": tally.bytes,
-        "characters": tally.characters,
-        "kinds": dict(sorted(tally.kinds.items())),
-        "files": tally.files,
-        "reader": spec.reader,
-        "weight": spec.weight,
-        "licence": spec.licence,
-        "shards": [f"{SHARDS_DIR}/{p.name}" for p in shards],
-    }
-    return entry, rejects
+            read_input(spec, path, recipe.base_dir, bound, tally, rejects, writer.add, bar)
+    return tally.entry(spec, writer.close()), rejects
 
 
-def build_corpus(recipe: Recipe, out_dir: str | os.PathLike[str], *, progress: bool = True) -> dict[str, Any]:
+def _finish_source(unit: _Unit, entry: dict[str, Any], rejects: list[Reject]) -> None:
+    """Record a finished source: rejects, then the marker (its completion), then cleanup."""
+    progress_dir = unit.out / PROGRESS_DIR
+    name = unit.spec.name
+    write_rejects(progress_dir / f"{name}.rejects.parquet", rejects)
+    write_json_atomic(progress_dir / f"{name}.json", {"fingerprint": unit.fingerprint, "entry": entry})
+    (progress_dir / f"{name}.started").unlink()
+    remove_parts([_parts_dir(unit.out, name)])
+
+
+def _read_task(unit: _Unit) -> None:
+    """Executor task: a whole source into its shards, or one input into its part."""
+    if unit.index is None:
+        entry, rejects = _run_source(unit.spec, unit.recipe, unit.out, list(unit.inputs), unit.progress)
+        _finish_source(unit, entry, rejects)
+    else:
+        parts = _parts_dir(unit.out, unit.spec.name)
+        read_part(unit.spec, unit.inputs[0], unit.recipe.base_dir, parts, unit.index, unit.fingerprint)
+
+
+def _merge_task(unit: _Unit) -> None:
+    """Executor task: the parts of a source with several inputs into its shards."""
+    recipe = unit.recipe
+    parts = _parts_dir(unit.out, unit.spec.name)
+    entry, rejects = merge_parts(
+        unit.out, unit.spec, parts, len(unit.inputs), recipe.shard_max_docs, recipe.shard_max_bytes
+    )
+    _finish_source(unit, entry, rejects)
+
+
+def _finished(out: Path, spec: SourceSpec, fingerprint: str) -> bool:
+    """Whether a task finished ``spec`` for this fingerprint and its shards are all there."""
+    marker = out / PROGRESS_DIR / f"{spec.name}.json"
+    done = json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else None
+    return bool(done and done["fingerprint"] == fingerprint and all((out / s).exists() for s in done["entry"]["shards"]))
+
+
+def build_corpus(
+    recipe: Recipe, out_dir: str | os.PathLike[str], *, progress: bool = True, executor: Executor | None = None
+) -> dict[str, Any]:
     """Build (or resume) the corpus of ``recipe`` in ``out_dir``; return the manifest.
 
-    Raises FileNotFoundError/ValueError for recipe problems (a path matching nothing, an
-    unknown reader or option) before or while reaching the offending source.
+    ``executor`` runs the reading tasks (default: this process): a source with one input
+    is one task; a source with several has one task per input, then one merge task. Every
+    executor writes the same bytes. Raises FileNotFoundError/ValueError for recipe
+    problems (a path matching nothing, an unknown reader or option) before reading or
+    while reaching the offending input.
     """
+    executor = executor if executor is not None else LocalExecutor()
     out = Path(out_dir)
     progress_dir = out / PROGRESS_DIR
     _refuse_foreign_folder(out)
     progress_dir.mkdir(parents=True, exist_ok=True)
     previous = _previous_shards(out)
     (out / SHARDS_DIR).mkdir(parents=True, exist_ok=True)
-    entries: dict[str, dict[str, Any]] = {}
-    all_rejects: list[Reject] = []
+    reads: list[_Unit] = []
+    merges: list[_Unit] = []
     for spec in recipe.sources:
+        if spec.reader:
+            bind_reader(spec.reader, spec.options, spec.name)  # a bad reader or option fails before any work
         inputs = [
             p
             for p in expand_paths(spec.paths, recipe.base_dir, spec.reader, spec.name)
             if not _inside(p, out)
         ]
         fingerprint = _fingerprint(spec, inputs, recipe.base_dir, recipe)
-        marker = progress_dir / f"{spec.name}.json"
-        rejects_file = progress_dir / f"{spec.name}.rejects.parquet"
-        done = json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else None
-        if (
-            done
-            and done["fingerprint"] == fingerprint
-            and all((out / s).exists() for s in done["entry"]["shards"])
-        ):
-            entry, rejects = {**done["entry"], "weight": spec.weight}, read_rejects(rejects_file)
+        if _finished(out, spec, fingerprint):
+            continue
+        (progress_dir / f"{spec.name}.json").unlink(missing_ok=True)
+        started = progress_dir / f"{spec.name}.started"
+        if not started.exists() or started.read_text(encoding="utf-8") != fingerprint:
+            _remove_shards(out / SHARDS_DIR, spec.name, previous)  # shards of other inputs are stale
+            remove_parts([_parts_dir(out, spec.name)])
+            write_text_atomic(started, fingerprint)
+        if len(inputs) <= 1:
+            reads.append(_Unit(spec, recipe, out, fingerprint, tuple(inputs), progress=progress and executor.inline))
         else:
-            marker.unlink(missing_ok=True)
-            started = progress_dir / f"{spec.name}.started"
-            if not started.exists() or started.read_text(encoding="utf-8") != fingerprint:
-                _remove_shards(out / SHARDS_DIR, spec.name, previous)  # shards of other inputs are stale
-                write_text_atomic(started, fingerprint)
-            entry, rejects = _run_source(spec, recipe, out, inputs, progress)
-            write_rejects(rejects_file, rejects)
-            write_json_atomic(marker, {"fingerprint": fingerprint, "entry": entry})
-            started.unlink()
-        entries[spec.name] = entry
-        all_rejects.extend(rejects)
+            reads.extend(_Unit(spec, recipe, out, fingerprint, (path,), n) for n, path in enumerate(inputs))
+            merges.append(_Unit(spec, recipe, out, fingerprint, tuple(inputs)))
+    executor.map(_read_task, reads, desc="corpus: read", label=_Unit.label, progress=progress)
+    executor.map(_merge_task, merges, desc="corpus: shards", label=_Unit.label, progress=progress)
+
+    entries: dict[str, dict[str, Any]] = {}
+    all_rejects: list[Reject] = []
+    for spec in recipe.sources:
+        marker = json.loads((progress_dir / f"{spec.name}.json").read_text(encoding="utf-8"))
+        entries[spec.name] = {**marker["entry"], "weight": spec.weight}
+        all_rejects.extend(read_rejects(progress_dir / f"{spec.name}.rejects.parquet"))
     _remove_stale(out, recipe, entries, previous)
     write_rejects(out / REJECTS_FILE, all_rejects)
     manifest = _manifest(entries, recipe)
@@ -340,6 +290,7 @@ def _remove_stale(out: Path, recipe: Recipe, entries: dict[str, dict[str, Any]],
     for path in (out / PROGRESS_DIR).iterdir():
         if path.is_file() and path.name not in known:
             path.unlink()
+    remove_parts([out / PROGRESS_DIR / PARTS_DIR])  # every source is finished: parts are spent
 
 
 def _manifest(entries: dict[str, dict[str, Any]], recipe: Recipe) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sciprep.corpus.splits import DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION
+from sciprep.execution.executor import add_executor_arguments, executor_from_args
 
 _RECIPE_SUFFIXES = (".yaml", ".yml")
 
@@ -34,7 +35,8 @@ def _build(args: argparse.Namespace) -> int:
         recipe = load_recipe(recipes[0])
     else:
         recipe = recipe_for_paths(inputs, reader=args.reader)
-    manifest = build_corpus(recipe, args.out, progress=not args.no_progress)
+    with executor_from_args(args) as executor:
+        manifest = build_corpus(recipe, args.out, progress=not args.no_progress, executor=executor)
     _print_summary(manifest, args.out)
     return 0
 
@@ -90,6 +92,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     build.add_argument("--out", required=True, help="corpus directory to write (resumes if it exists)")
     build.add_argument("--reader", help="reader for all PATHs (default: detected per file)")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_executor_arguments(build)
     build.set_defaults(func=_build)
 
     stats = commands.add_parser("stats", help="documents, tokens by modality and source mix of a corpus")
