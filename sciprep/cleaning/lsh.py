@@ -109,29 +109,42 @@ def candidate_pairs(
         keep = np.repeat(np.asarray(active, dtype=bool), bands)
         flat, docs = flat[keep], docs[keep]
     order = np.argsort(flat, kind="stable")
-    flat, docs = flat[order], docs[order]
-    if flat.size < 2:
-        return np.empty((0, 2), np.int64)
-    new_group = np.empty(flat.size, dtype=bool)
+    lo, hi = bucket_links(flat[order], docs[order], max_bucket)
+    distinct = lo != hi
+    codes = np.unique(lo[distinct] * n + hi[distinct])
+    return np.stack([codes // n, codes % n], axis=1) if codes.size else np.empty((0, 2), np.int64)
+
+
+def bucket_links(
+    keys: np.ndarray, docs: np.ndarray, max_bucket: int = DEFAULT_MAX_BUCKET
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(lo, hi)`` document pairs linked inside each bucket, with repeats and self pairs.
+
+    ``keys`` are band keys sorted so equal keys are adjacent, ``docs`` the document of
+    each key, ascending within a bucket. A bucket of at most ``max_bucket`` entries
+    links all its pairs; a larger one links its first entry to every other and each to
+    the next. This is the whole bucket rule of :func:`candidate_pairs`, so a caller that
+    gathers complete buckets some other way (a distributed shuffle) gets the same pairs.
+    """
+    if keys.size < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    new_group = np.empty(keys.size, dtype=bool)
     new_group[0] = True
-    np.not_equal(flat[1:], flat[:-1], out=new_group[1:])
+    np.not_equal(keys[1:], keys[:-1], out=new_group[1:])
     group_start = np.flatnonzero(new_group)
-    sizes = np.diff(np.append(group_start, flat.size))
+    sizes = np.diff(np.append(group_start, keys.size))
     size_of = np.repeat(sizes, sizes)
-    pos = np.arange(flat.size) - np.repeat(group_start, sizes)
+    pos = np.arange(keys.size) - np.repeat(group_start, sizes)
     small = size_of <= max_bucket
     counts = np.where(small, size_of - 1 - pos, np.where(pos == 0, size_of - 1, (pos < size_of - 1).astype(np.int64)))
     total = int(counts.sum())
     if total == 0:
-        return np.empty((0, 2), np.int64)
-    left = np.repeat(np.arange(flat.size), counts)
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    left = np.repeat(np.arange(keys.size), counts)
     step = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
     right = left + 1 + step
     i, j = docs[left], docs[right]
-    lo, hi = np.minimum(i, j), np.maximum(i, j)
-    distinct = lo != hi
-    codes = np.unique(lo[distinct] * n + hi[distinct])
-    return np.stack([codes // n, codes % n], axis=1) if codes.size else np.empty((0, 2), np.int64)
+    return np.minimum(i, j), np.maximum(i, j)
 
 
 def _check_banding(bands: int, rows: int) -> None:

@@ -27,7 +27,12 @@
    prose and loses its numeric shingles (ratio ~0).
 
    In each cluster the document with the lowest ``(priority, index)`` is kept; every
-   other one is a near duplicate of it.
+   other one is a near duplicate of it. A document's score is the largest exact
+   Jaccard among the edges that united clusters: the edges of the spanning forest
+   Kruskal's rule picks from the accepted pairs in the order ``(-estimate, i, j)``. That
+   is a property of the accepted edges alone, so an implementation that verifies every
+   candidate and then runs the same rule per connected component (the Ray path,
+   :mod:`sciprep.cleaning.distributed`) gives identical scores.
 
 Signatures are computed once (tag); thresholds, banding and priority can all change
 and be re-decided from stored sketches. To deduplicate a new corpus against an
@@ -208,6 +213,20 @@ def candidate_graph(
     return CandidateGraph(len(sketch), pairs, estimate)
 
 
+def check_cluster_settings(
+    threshold: float, min_coverage: float, min_number_agreement: float, min_numeric_shingles: int
+) -> None:
+    """Raise ValueError, naming the setting, for thresholds :func:`cluster` cannot use."""
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"near-duplicate threshold must be in (0, 1], got {threshold!r}")
+    if not 0.0 <= min_coverage <= 1.0:
+        raise ValueError(f"near-duplicate min_coverage must be in [0, 1], got {min_coverage!r}")
+    if not 0.0 <= min_number_agreement <= 1.0:
+        raise ValueError(f"near-duplicate min_number_agreement must be in [0, 1], got {min_number_agreement!r}")
+    if min_numeric_shingles < 1:
+        raise ValueError(f"near-duplicate min_numeric_shingles must be at least 1, got {min_numeric_shingles!r}")
+
+
 def cluster(
     sketch: Sketch,
     graph: CandidateGraph,
@@ -224,14 +243,7 @@ def cluster(
     preferred, default all equal) decides which member of a cluster is kept; ties go
     to the smaller index, i.e. the earlier document.
     """
-    if not 0.0 < threshold <= 1.0:
-        raise ValueError(f"near-duplicate threshold must be in (0, 1], got {threshold!r}")
-    if not 0.0 <= min_coverage <= 1.0:
-        raise ValueError(f"near-duplicate min_coverage must be in [0, 1], got {min_coverage!r}")
-    if not 0.0 <= min_number_agreement <= 1.0:
-        raise ValueError(f"near-duplicate min_number_agreement must be in [0, 1], got {min_number_agreement!r}")
-    if min_numeric_shingles < 1:
-        raise ValueError(f"near-duplicate min_numeric_shingles must be at least 1, got {min_numeric_shingles!r}")
+    check_cluster_settings(threshold, min_coverage, min_number_agreement, min_numeric_shingles)
     n = graph.n
     prio = np.zeros(n, np.int64) if priority is None else np.asarray(priority, dtype=np.int64)
     if prio.shape != (n,):

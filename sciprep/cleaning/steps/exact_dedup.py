@@ -138,10 +138,8 @@ class ExactDedup(Step):
 
     def decide_corpus(self, table: pa.Table) -> dict[str, Remove]:
         removed: dict[str, Remove] = {}
-        for rows, keep, why in self._groups(table):
-            for i, row in enumerate(rows):
-                if i != keep:
-                    removed[row["id"]] = Remove(f"duplicate by {why[i]}; kept {rows[keep]['id']}", 1.0)
+        for rows, why in self._groups(table):
+            removed.update(self.resolve_group(rows, why)[0])
         return removed
 
     def metadata_updates(self, table: pa.Table) -> dict[str, dict[str, str]]:
@@ -153,17 +151,34 @@ class ExactDedup(Step):
         id without version).
         """
         updates: dict[str, dict[str, str]] = {}
-        for rows, keep, _ in self._groups(table):
-            have = {ident.split(":", 1)[0] for ident in rows[keep]["identifiers"]}
-            added: dict[str, str] = {}
-            for i in self._ranked(rows):
-                for ident in rows[i]["identifiers"]:
-                    scheme, value = ident.split(":", 1)
-                    if scheme not in have and scheme in _ID_FIELDS:
-                        added.setdefault(_ID_FIELDS[scheme], value)
-            if added:
-                updates[rows[keep]["id"]] = added
+        for rows, why in self._groups(table):
+            updates.update(self.resolve_group(rows, why)[1])
         return updates
+
+    def resolve_group(
+        self, rows: list[dict[str, Any]], why: list[str]
+    ) -> tuple[dict[str, Remove], dict[str, dict[str, str]]]:
+        """One group of copies: the removals, and the identifiers the kept copy gains.
+
+        ``rows`` are the group's attribute rows (``id`` and the attribute columns) with
+        an ``order`` key giving corpus order; ``why[n]`` says how row ``n`` joined the
+        group. Groups are independent, so a caller that forms them elsewhere (the Ray
+        path, :mod:`sciprep.cleaning.distributed`) decides them with this same rule.
+        """
+        ranked = self._ranked(rows)
+        keep = ranked[0]
+        kept_id = rows[keep]["id"]
+        removed = {
+            row["id"]: Remove(f"duplicate by {why[n]}; kept {kept_id}", 1.0) for n, row in enumerate(rows) if n != keep
+        }
+        have = {ident.split(":", 1)[0] for ident in rows[keep]["identifiers"]}
+        added: dict[str, str] = {}
+        for i in ranked:
+            for ident in rows[i]["identifiers"]:
+                scheme, value = ident.split(":", 1)
+                if scheme not in have and scheme in _ID_FIELDS:
+                    added.setdefault(_ID_FIELDS[scheme], value)
+        return removed, ({kept_id: added} if added else {})
 
     def _ranked(self, rows: list[dict[str, Any]]) -> list[int]:
         """Row indices of one group, best copy first (see the module docstring)."""
@@ -184,8 +199,8 @@ class ExactDedup(Step):
 
         return sorted(range(len(rows)), key=priority)
 
-    def _groups(self, table: pa.Table) -> list[tuple[list[dict[str, Any]], int, dict[int, str]]]:
-        """Groups of two or more copies: their rows, the kept row, how each row joined."""
+    def _groups(self, table: pa.Table) -> list[tuple[list[dict[str, Any]], list[str]]]:
+        """Groups of two or more copies: their rows and how each row joined."""
         p = self.params
         rows = table.select(["id", *(f.name for f in self.attributes)]).to_pylist()
         parent = list(range(len(rows)))
@@ -225,6 +240,5 @@ class ExactDedup(Step):
         for indices in members.values():
             if len(indices) < 2:
                 continue
-            group = [rows[i] for i in indices]
-            groups.append((group, self._ranked(group)[0], {n: why.get(i, "group") for n, i in enumerate(indices)}))
+            groups.append(([rows[i] for i in indices], [why.get(i, "group") for i in indices]))
         return groups

@@ -102,6 +102,13 @@ class NearDedup(Step):
     def setup(self, context: StepContext) -> None:
         self._out_dir = context.out_dir
 
+    @property
+    def store_dir(self) -> Path | None:
+        """Where ``decide_corpus`` writes the kept documents' store (None: it writes none)."""
+        if not self.params.write_store or self._out_dir is None:
+            return None
+        return self._out_dir / SIGNATURES_DIR / self.label
+
     def tag(self, doc: Document) -> dict[str, Any]:
         sketch = self._hasher.sketch([doc.text])
         return {"signature": sketch.signatures[0], "shingles": sketch.shingles, "source": doc.source}
@@ -144,9 +151,8 @@ class NearDedup(Step):
                 f"cluster of {int(sizes[keeper])})"
             )
             removed[ids[i]] = Remove(reason, round(score, 6))
-        if p.write_store and self._out_dir is not None:
-            kept = np.flatnonzero(clusters.keep[offset:])
-            self._write_store(self._out_dir / SIGNATURES_DIR / self.label, sketch, ids, kept)
+        if self.store_dir is not None:
+            self._write_store(self.store_dir, sketch, ids, np.flatnonzero(clusters.keep[offset:]))
         return removed
 
     def _write_store(self, path: Path, sketch: Sketch, ids: list[str], kept: np.ndarray) -> None:
