@@ -15,7 +15,9 @@
 
 Model and optimizer are always the full (unsharded) state, whether the run used
 one process, DDP or FSDP, so any checkpoint resumes under any of them. Nothing
-is unpickled: tensors are safetensors, scalars are JSON.
+is unpickled: tensors are safetensors, scalars are JSON. A checkpoint is checked
+completely before anything is restored (:func:`load_checkpoint`): a damaged or
+foreign file is refused naming the file and the key, on every rank at once.
 """
 
 from __future__ import annotations
@@ -32,12 +34,18 @@ from safetensors.torch import load_file, save_file
 
 from sciprep.atomicio import atomic_dir
 from sciprep.training.export import MODEL_FILE, TRAINING_INFO_FILE, save_model_files
-from sciprep.training.parallel import ParallelModel, Snapshot
+from sciprep.training.parallel import ParallelModel, Snapshot, tied_aliases
 
 CHECKPOINTS_DIR = "checkpoints"
 STATE_FILE = "trainer_state.json"
 OPTIMIZER_FILE = "optimizer.safetensors"
 _NAME = re.compile(r"^step-(\d{8})$")
+_OPTIMIZER_KEY = re.compile(r"^(\d+)\.(step|exp_avg|exp_avg_sq)$")
+#: What every saved state has (older keys only; newer ones have defaults where read).
+_STATE_KEYS = ("step", "epoch", "cursor", "world", "config", "optimizer_param_groups")
+#: The AdamW group settings a step needs (others default when loaded).
+_GROUP_KEYS = ("params", "lr", "betas", "eps", "weight_decay")
+_DAMAGED = "the checkpoint is damaged: delete it to resume from an earlier one, or start over with --no-resume"
 
 
 def checkpoint_name(step: int) -> str:
@@ -52,7 +60,7 @@ def list_checkpoints(run_dir: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and _NAME.match(p.name))
 
 
-def rng_tensors() -> dict[str, torch.Tensor]:
+def _rng_tensors() -> dict[str, torch.Tensor]:
     tensors = {"cpu": torch.get_rng_state()}
     if torch.cuda.is_available():
         for i, st in enumerate(torch.cuda.get_rng_state_all()):
@@ -60,8 +68,16 @@ def rng_tensors() -> dict[str, torch.Tensor]:
     return tensors
 
 
-def restore_rng(path: Path) -> None:
-    tensors = load_file(path)
+def _read_rng(file: Path) -> dict[str, torch.Tensor]:
+    """A rank's generator states (``rng-rank<R>.safetensors``), checked before anything is restored."""
+    tensors = _load_tensors(file)
+    cpu = tensors.get("cpu")
+    if cpu is None or cpu.dtype != torch.uint8 or cpu.shape != torch.get_rng_state().shape:
+        raise ValueError(f"{file}: key 'cpu' is missing or not a torch CPU generator state; {_DAMAGED}")
+    return tensors
+
+
+def _restore_rng(tensors: dict[str, torch.Tensor]) -> None:
     torch.set_rng_state(tensors["cpu"])
     cuda = [tensors[k] for k in sorted(tensors) if k.startswith("cuda")]
     if cuda and torch.cuda.is_available():
@@ -102,7 +118,7 @@ def save_checkpoint(
         staging.mkdir(parents=True)
     if barrier:
         barrier()
-    save_file(rng_tensors(), staging / f"rng-rank{rank}.safetensors")
+    save_file(_rng_tensors(), staging / f"rng-rank{rank}.safetensors")
     if barrier:
         barrier()
     if rank == 0:
@@ -127,19 +143,104 @@ def save_checkpoint(
 
 
 def read_state(path: Path) -> dict[str, Any]:
-    """The trainer state of checkpoint ``path`` (``trainer_state.json``)."""
-    return json.loads((path / STATE_FILE).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    """The trainer state of checkpoint ``path`` (``trainer_state.json``); ValueError naming it if damaged."""
+    file = path / STATE_FILE
+    try:
+        state = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{file}: missing; {_DAMAGED}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{file}: not valid JSON ({err}); {_DAMAGED}") from None
+    missing = [k for k in _STATE_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise ValueError(f"{file}: no {', '.join(missing)}; {_DAMAGED}")
+    return state  # type: ignore[no-any-return]
 
 
 def read_weights(path: Path) -> dict[str, torch.Tensor]:
     """The model tensors of checkpoint (or model directory) ``path``."""
-    return load_file(path / MODEL_FILE)
+    return _load_tensors(path / MODEL_FILE)
 
 
 def read_snapshot(path: Path) -> Snapshot:
-    """Model and optimizer tensors of checkpoint ``path``."""
+    """Model and optimizer tensors of checkpoint ``path`` (unchecked: see :func:`check_snapshot`)."""
     groups = read_state(path)["optimizer_param_groups"]
-    return Snapshot(read_weights(path), load_file(path / OPTIMIZER_FILE), groups)
+    return Snapshot(read_weights(path), _load_tensors(path / OPTIMIZER_FILE), groups)
+
+
+def check_snapshot(path: Path, snapshot: Snapshot, model: Any, optimizer: torch.optim.Optimizer) -> None:
+    """Refuse a snapshot of checkpoint ``path`` that does not fit ``model`` and ``optimizer``.
+
+    Checks every model tensor's name, shape and dtype (a name tied to another may be
+    left out), the optimizer groups (``trainer_state.json``) and every optimizer
+    tensor: key ``<index>.step|exp_avg|exp_avg_sq``, index within the optimizer's
+    parameters, shape and dtype of that parameter. Raises ValueError naming the
+    file and the key, so nothing fails later in a training step.
+    """
+    expected = model.state_dict()  # under FSDP: DTensors, whose shape is the full one
+    weights_file = path / MODEL_FILE
+    aliases = tied_aliases(model)
+    missing = [k for k in expected if k not in snapshot.weights and aliases.get(k) not in snapshot.weights]
+    unexpected = [k for k in snapshot.weights if k not in expected]
+    if missing or unexpected:
+        raise ValueError(f"{weights_file}: does not match the model (missing {missing}, unexpected {unexpected})")
+    for name, tensor in snapshot.weights.items():
+        _check_tensor(weights_file, name, tensor, tuple(expected[name].shape), expected[name].dtype)
+    state_file = path / STATE_FILE
+    groups = snapshot.param_groups
+    if not isinstance(groups, list) or len(groups) != len(optimizer.param_groups):
+        raise ValueError(f"{state_file}: key 'optimizer_param_groups' must list {len(optimizer.param_groups)} "
+                         f"groups; {_DAMAGED}")  # fmt: skip
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    indices = []
+    for k, (saved, live) in enumerate(zip(groups, optimizer.param_groups, strict=True)):
+        absent = [key for key in _GROUP_KEYS if not isinstance(saved, dict) or key not in saved]
+        if absent or len(saved["params"]) != len(live["params"]):
+            raise ValueError(f"{state_file}: key 'optimizer_param_groups' group {k} lacks {absent} or has "
+                             f"not {len(live['params'])} parameters; {_DAMAGED}")  # fmt: skip
+        indices += saved["params"]
+    if indices != list(range(len(params))):
+        raise ValueError(f"{state_file}: key 'optimizer_param_groups' does not number the parameters "
+                         f"0..{len(params) - 1} in order; {_DAMAGED}")  # fmt: skip
+    optimizer_file = path / OPTIMIZER_FILE
+    keys: dict[int, set[str]] = {}
+    for name, tensor in snapshot.optimizer.items():
+        match = _OPTIMIZER_KEY.match(name)
+        if match is None:
+            raise ValueError(f"{optimizer_file}: key {name!r} is not <parameter index>.step, .exp_avg or "
+                             f".exp_avg_sq; {_DAMAGED}")  # fmt: skip
+        index, field = int(match[1]), match[2]
+        if index >= len(params):
+            raise ValueError(f"{optimizer_file}: key {name!r}: the optimizer has only {len(params)} parameters; "
+                             f"{_DAMAGED}")  # fmt: skip
+        param = params[index]
+        if field != "step":
+            _check_tensor(optimizer_file, name, tensor, tuple(param.shape), param.dtype)
+        elif tensor.shape != () or not tensor.is_floating_point():
+            raise ValueError(f"{optimizer_file}: key {name!r} has shape {tuple(tensor.shape)} and dtype "
+                             f"{tensor.dtype}; a step count is a floating-point scalar; {_DAMAGED}")  # fmt: skip
+        keys.setdefault(index, set()).add(field)
+    for index, fields in sorted(keys.items()):
+        if fields != {"step", "exp_avg", "exp_avg_sq"}:
+            raise ValueError(f"{optimizer_file}: parameter {index} has only {sorted(fields)} of step, exp_avg, "
+                             f"exp_avg_sq; {_DAMAGED}")  # fmt: skip
+
+
+def _check_tensor(file: Path, name: str, tensor: torch.Tensor, shape: tuple[int, ...],
+                  dtype: torch.dtype | None) -> None:  # fmt: skip
+    if tuple(tensor.shape) != shape or tensor.dtype != dtype:
+        raise ValueError(f"{file}: key {name!r} has shape {tuple(tensor.shape)} and dtype {tensor.dtype}; "
+                         f"the model needs {shape} and {dtype}; {_DAMAGED}")  # fmt: skip
+
+
+def _load_tensors(file: Path) -> dict[str, torch.Tensor]:
+    """A safetensors file's tensors; ValueError naming it when missing or unreadable."""
+    if not file.is_file():
+        raise ValueError(f"{file}: missing; {_DAMAGED}")
+    try:
+        return load_file(file)
+    except Exception as err:  # noqa: BLE001  # safetensors raises its own error types (truncated, bad header)
+        raise ValueError(f"{file}: not a readable safetensors file ({err}); {_DAMAGED}") from None
 
 
 def load_checkpoint(path: Path, parallel: ParallelModel, optimizer: torch.optim.Optimizer, rank: int = 0,
@@ -147,15 +248,27 @@ def load_checkpoint(path: Path, parallel: ParallelModel, optimizer: torch.optim.
     """Restore model, optimizer and (if ``rng``) this rank's RNG from ``path``; return the trainer state.
 
     Every rank calls this; under FSDP only rank 0 reads the tensors and scatters them.
+    All files are read and checked (:func:`check_snapshot`) before anything is
+    restored, and a failure on any rank is raised on every rank.
     """
-    state = read_state(path)
-    state.pop("optimizer_param_groups")
     reads = rank == 0 or not parallel.sharded
-    parallel.restore(optimizer, read_snapshot(path) if reads else None, str(path))
-    if rng:
+
+    def read() -> tuple[dict[str, Any], Snapshot | None, dict[str, torch.Tensor] | None]:
+        state = read_state(path)
+        state.pop("optimizer_param_groups")
+        snapshot = read_snapshot(path) if reads else None
+        if snapshot is not None:
+            check_snapshot(path, snapshot, parallel.model, optimizer)
+        if not rng:
+            return state, snapshot, None
         rng_file = path / f"rng-rank{rank}.safetensors"
         if not rng_file.exists():
             raise ValueError(f"{path}: no {rng_file.name}, though it was made with this number of "
                              "processes; it is incomplete: resume from an earlier one or start over")  # fmt: skip
-        restore_rng(rng_file)
+        return state, snapshot, _read_rng(rng_file)
+
+    state, snapshot, generators = parallel.ctx.agree(read)
+    parallel.restore(optimizer, snapshot, str(path))
+    if generators is not None:
+        _restore_rng(generators)
     return state

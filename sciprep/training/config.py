@@ -58,6 +58,8 @@ class LoopConfig:
     parallel: str = "ddp"  # with several processes: ddp (full replicas) or fsdp (sharded, FSDP2)
     # resume a checkpoint made with another number of processes, keeping its global batch
     allow_world_size_change: bool = False
+    # seconds a collective may wait for the slowest process, e.g. while rank 0 writes a checkpoint
+    dist_timeout: float = 1800.0
     metrics: bool = True
 
 
@@ -182,6 +184,8 @@ def load_config(cls: type[C], path: str | os.PathLike[str] | None, flags: dict[s
         raise ValueError(f"parallel must be {' or '.join(PARALLEL_MODES)}, got {config.parallel!r}")
     if config.epochs is not None and not config.epochs > 0:
         raise ValueError(f"epochs must be > 0, got {config.epochs}")
+    if not config.dist_timeout > 0:
+        raise ValueError(f"dist_timeout must be > 0 seconds, got {config.dist_timeout}")
     if config.max_tokens is not None and config.max_tokens <= 0:
         raise ValueError(f"max_tokens must be > 0, got {config.max_tokens}")
     return config

@@ -136,10 +136,14 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
     run_dir = Path(cfg.out)
     check_shared_directory(ctx, run_dir)
     checkpoint = newest_checkpoint(cfg, run_dir, ctx)
-    saved = read_state(checkpoint) if checkpoint else None
-    change = None
-    if saved is not None:  # a changed world size re-chooses the per-rank batch (or is refused)
-        cfg, change = adapt_to_world(cfg, saved, ctx, run_dir)
+
+    def plan_resume() -> tuple[dict[str, Any] | None, LoopConfig, dict[str, Any] | None]:
+        if checkpoint is None:
+            return None, cfg, None
+        saved = read_state(checkpoint)  # a changed world size re-chooses the per-rank batch (or is refused)
+        return (saved, *adapt_to_world(cfg, saved, ctx, run_dir))
+
+    saved, cfg, change = ctx.agree(plan_resume)
     parallel = ParallelModel(model, ctx, cfg.parallel)
     optimizer = make_optimizer(model, cfg, ctx.device)
     per_step, per_epoch, total_steps = plan_steps(cfg, rows, ctx.world)
@@ -158,7 +162,7 @@ def run_training(cfg: LoopConfig, model: PreTrainedModel, rows: RowSource, evalu
             metrics.path.unlink()
         state = fresh
     else:
-        check_compatible(cfg, saved, fresh, run_dir, world_changed=change is not None)
+        ctx.agree(lambda: check_compatible(cfg, saved, fresh, run_dir))
         state = resume_state(load_checkpoint(checkpoint, parallel, optimizer, ctx.rank, rng=change is None),
                              cfg, ctx, change)  # fmt: skip
         if change is not None:

@@ -104,7 +104,7 @@ class ParallelModel:
         """Gather the full model and optimizer state to rank 0. Every rank must call this."""
         weights = self.full_weights()
         if not self.sharded:
-            return Snapshot(weights, *optimizer_tensors(optimizer.state_dict())) if self.ctx.is_main else (
+            return Snapshot(weights, *_optimizer_tensors(optimizer.state_dict())) if self.ctx.is_main else (
                 Snapshot({}, {}, []))  # fmt: skip
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
 
@@ -117,7 +117,7 @@ class ParallelModel:
             "state": {index[fqn]: entry for fqn, entry in named["state"].items()},
             "param_groups": [{**g, "params": [index[f] for f in g["params"]]} for g in named["param_groups"]],
         }
-        return Snapshot(weights, *optimizer_tensors(by_index))
+        return Snapshot(weights, *_optimizer_tensors(by_index))
 
     def restore(self, optimizer: torch.optim.Optimizer, snapshot: Snapshot | None, where: str) -> None:
         """Load a full state into the model and optimizer. Every rank must call this.
@@ -127,8 +127,10 @@ class ParallelModel:
         """
         if not self.sharded:
             assert snapshot is not None
-            load_weights(self.model, snapshot.weights, where)
-            optimizer.load_state_dict(optimizer_state_dict(snapshot.optimizer, snapshot.param_groups))
+            # strict: a name missing from the file is an error unless it is tied to one present
+            # (an untied lm_head.weight left out would otherwise stay randomly initialised)
+            self.model.load_state_dict(_complete_weights(self.model, snapshot.weights, where), strict=True)
+            optimizer.load_state_dict(_optimizer_state_dict(snapshot.optimizer, snapshot.param_groups))
             return
         from torch.distributed.checkpoint.state_dict import (
             StateDictOptions, set_model_state_dict, set_optimizer_state_dict,
@@ -137,9 +139,9 @@ class ParallelModel:
         weights: dict[str, Any] = {}
         named: dict[str, Any] = {}
         if snapshot is not None:
-            weights = _with_tied_aliases(self.model, snapshot.weights, where)
+            weights = _complete_weights(self.model, snapshot.weights, where)
             fqns = self._optimizer_fqns(optimizer)
-            plain = optimizer_state_dict(snapshot.optimizer, snapshot.param_groups)
+            plain = _optimizer_state_dict(snapshot.optimizer, snapshot.param_groups)
             if len(plain["state"]) > len(fqns) or any(i >= len(fqns) for i in plain["state"]):
                 raise ValueError(f"{where}: optimizer state has more parameters than the model ({len(fqns)})")
             named = {
@@ -181,13 +183,23 @@ def _shard_blocks(model: Any, ctx: DistContext) -> None:
     fully_shard(model, mesh=mesh)
 
 
-def _with_tied_aliases(model: Any, weights: dict[str, torch.Tensor], where: str) -> dict[str, torch.Tensor]:
-    """``weights`` plus the names of tied parameters stored once (``lm_head.weight``); keys checked."""
-    full = dict(weights)
+def tied_aliases(model: Any) -> dict[str, str]:
+    """Parameter names that are another parameter under a second name (``lm_head.weight`` ->
+    ``model.decoder.embed_tokens.weight`` when embeddings are tied); files store such a tensor once."""
     first: dict[int, str] = {}
+    aliases = {}
     for name, param in model.named_parameters(remove_duplicate=False):
         owner = first.setdefault(id(param), name)
-        if owner != name and name not in full and owner in full:
+        if owner != name:
+            aliases[name] = owner
+    return aliases
+
+
+def _complete_weights(model: Any, weights: dict[str, torch.Tensor], where: str) -> dict[str, torch.Tensor]:
+    """``weights`` plus the tied names stored once; refused (naming ``where``) unless the keys match."""
+    full = dict(weights)
+    for name, owner in tied_aliases(model).items():
+        if name not in full and owner in full:
             full[name] = full[owner]
     expected = set(model.state_dict())
     if set(full) != expected:
@@ -196,17 +208,7 @@ def _with_tied_aliases(model: Any, weights: dict[str, torch.Tensor], where: str)
     return full
 
 
-def load_weights(model: Any, weights: dict[str, torch.Tensor], where: str) -> None:
-    """Copy ``weights`` into an unsharded ``model`` (re-tying embeddings stored once)."""
-    missing, unexpected = model.load_state_dict(weights, strict=False)
-    if set(missing) - {"lm_head.weight"} or unexpected:
-        raise ValueError(f"{where}: checkpoint does not match the model (missing {missing}, "
-                         f"unexpected {unexpected})")  # fmt: skip
-    if missing:
-        model.tie_weights()
-
-
-def optimizer_tensors(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]]]:
+def _optimizer_tensors(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]]]:
     """An optimizer state dict as flat named tensors plus its JSON-able param-group settings."""
     tensors = {
         f"{index}.{key}": value.detach().cpu().contiguous()
@@ -216,8 +218,8 @@ def optimizer_tensors(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], l
     return tensors, state["param_groups"]
 
 
-def optimizer_state_dict(tensors: dict[str, torch.Tensor], groups: list[dict[str, Any]]) -> dict[str, Any]:
-    """Inverse of :func:`optimizer_tensors` (group ``betas`` back to tuples after JSON)."""
+def _optimizer_state_dict(tensors: dict[str, torch.Tensor], groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """Inverse of :func:`_optimizer_tensors` (group ``betas`` back to tuples after JSON)."""
     state: dict[int, dict[str, torch.Tensor]] = {}
     for name, tensor in tensors.items():
         index, key = name.split(".", 1)

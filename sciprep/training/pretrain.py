@@ -114,16 +114,23 @@ def pretrain(cfg: PretrainConfig) -> dict[str, Any]:
         raise ValueError("no packed data: give --data PACKED_DIR or `data:` in the config")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    meta = load_packed_meta(cfg.data)
-    ctx = init_distributed(cfg.device, cfg.parallel)
-    tokenizer = SciTokenizer.load(Path(cfg.data) / "tokenizer")
-    train_sources = meta["splits"]["train"]["sources"]
-    weights = {k: v for k, v in meta.get("source_weights", {}).items() if k in train_sources}
-    weights.update(cfg.source_weights)
-    rows = WindowPlanner(cfg.data, cfg.context_length, cfg.seed, weights, cfg.prompt_ratio)
-    val = ValidationSet(Path(cfg.data) / "val.tokens", cfg.context_length, cfg.eval_windows)
-    with model_device(ctx, cfg.parallel):  # FSDP: only rank 0 materialises the initial weights
-        model = build_model(model_config(cfg.preset, meta["vocab_size"], cfg.context_length, cfg.dropout), cfg.seed)
+    # Join the group first: set-up that fails on one node (its view of the data) then fails every node.
+    ctx = init_distributed(cfg.device, cfg.parallel, cfg.dist_timeout)
+
+    def set_up() -> tuple[dict[str, Any], Any, WindowPlanner, ValidationSet, PreTrainedModel]:
+        meta = load_packed_meta(cfg.data)
+        tokenizer = SciTokenizer.load(Path(cfg.data) / "tokenizer")
+        train_sources = meta["splits"]["train"]["sources"]
+        weights = {k: v for k, v in meta.get("source_weights", {}).items() if k in train_sources}
+        weights.update(cfg.source_weights)
+        rows = WindowPlanner(cfg.data, cfg.context_length, cfg.seed, weights, cfg.prompt_ratio)
+        val = ValidationSet(Path(cfg.data) / "val.tokens", cfg.context_length, cfg.eval_windows)
+        with model_device(ctx, cfg.parallel):  # FSDP: only rank 0 materialises the initial weights
+            config = model_config(cfg.preset, meta["vocab_size"], cfg.context_length, cfg.dropout)
+            model = build_model(config, cfg.seed)
+        return meta, tokenizer, rows, val, model
+
+    meta, tokenizer, rows, val, model = ctx.agree(set_up)
     # Dropout must differ across ranks but be reproducible: seed each rank's generator.
     torch.manual_seed(cfg.seed * 1000 + ctx.rank + 1)
 

@@ -13,6 +13,15 @@ as long as the global batch stays the same.
   each rank's micro-batch and the gradient accumulation are re-chosen to keep it
   (:func:`fit_global_batch`), and each rank's dropout generator is re-seeded from
   (seed, rank, step) because the old ranks' streams have no counterpart.
+* After such a change (or whenever ``allow_world_size_change`` is set) the
+  per-rank batch is re-fitted on every resume, also at the same world size, so
+  rerunning the command that made the change resumes: only the global batch must
+  match, and the RNG files are restored as usual since the world is the same.
+
+Which checkpoint to resume is decided by rank 0 alone and broadcast: ranks
+listing the directory on their own could see different newest checkpoints
+(a filesystem's directory-cache lag) or none (listing after ``--no-resume``
+deleted them).
 """
 
 from __future__ import annotations
@@ -67,27 +76,39 @@ def global_batch_of(state: dict[str, Any]) -> int:
 
 
 def newest_checkpoint(cfg: LoopConfig, run_dir: Path, ctx: DistContext) -> Path | None:
-    """The checkpoint to resume from, or None; ``--no-resume`` deletes the run's checkpoints."""
-    checkpoints = list_checkpoints(run_dir)
-    if checkpoints and not cfg.resume:
-        if ctx.is_main:
+    """The checkpoint to resume from, or None; ``--no-resume`` deletes the run's checkpoints.
+
+    Every rank calls this and gets rank 0's choice (rank 0 alone lists and deletes).
+    """
+
+    def choose() -> str | None:
+        if not ctx.is_main:
+            return None
+        checkpoints = list_checkpoints(run_dir)
+        if checkpoints and not cfg.resume:
             shutil.rmtree(run_dir / CHECKPOINTS_DIR)
-        ctx.barrier()
-        return None
-    return checkpoints[-1] if checkpoints else None
+            return None
+        return str(checkpoints[-1]) if checkpoints else None
+
+    chosen = ctx.broadcast(ctx.agree(choose))
+    return Path(chosen) if chosen is not None else None
 
 
 def adapt_to_world(cfg: C, saved: dict[str, Any], ctx: DistContext, where: Path) -> tuple[C, dict[str, Any] | None]:
-    """``cfg`` with per-rank batch settings for this world size, and the change made (None if none).
+    """``cfg`` with per-rank batch settings for this world size, and the world change made (None if none).
 
-    Raises ValueError naming both sizes when the world size differs and the
-    configuration does not allow it, or when the global batch cannot be kept.
+    The per-rank batch is re-fitted to the saved global batch when the world size
+    differs, when the run was resumed across a world-size change before (its saved
+    per-rank keys were chosen then, not given by the user), or when
+    ``allow_world_size_change`` is set. Raises ValueError naming both sizes when
+    the world size differs and the configuration does not allow it, or when the
+    global batch cannot be kept.
     """
     old, new = int(saved["world"]), ctx.world
-    if old == new:
-        return cfg, None
     rows = global_batch_of(saved)
-    if not cfg.allow_world_size_change:
+    if old == new and not (saved.get("world_changes") or cfg.allow_world_size_change):
+        return cfg, None
+    if old != new and not cfg.allow_world_size_change:
         raise ValueError(f"{where}: its checkpoints were made with {old} process(es) but this run has {new}; "
                          f"resume with {old}, or pass --allow-world-size-change to continue from the same "
                          f"global position with the same global batch ({rows} rows per step)")  # fmt: skip
@@ -95,14 +116,22 @@ def adapt_to_world(cfg: C, saved: dict[str, Any], ctx: DistContext, where: Path)
         batch, accum = fit_global_batch(rows, new, cfg.batch_size)
     except ValueError as err:
         raise ValueError(f"{where}: cannot resume with {new} process(es) (made with {old}): {err}") from None
-    change = {"step": saved["step"], "from_world": old, "to_world": new, "batch_size": batch, "grad_accum": accum}
-    return dataclasses.replace(cfg, batch_size=batch, grad_accum=accum), change
+    fitted = dataclasses.replace(cfg, batch_size=batch, grad_accum=accum)
+    if old == new:
+        return fitted, None
+    return fitted, {"step": saved["step"], "from_world": old, "to_world": new, "batch_size": batch,
+                    "grad_accum": accum}  # fmt: skip
 
 
-def check_compatible(cfg: LoopConfig, saved: dict[str, Any], fresh: dict[str, Any], where: Path,
-                     world_changed: bool) -> None:  # fmt: skip
-    """Refuse a resume whose settings or inputs differ from the checkpoint's (naming the keys)."""
-    keys = [k for k in RESUME_KEYS if not (world_changed and k in _PER_RANK_KEYS)]
+def check_compatible(cfg: LoopConfig, saved: dict[str, Any], fresh: dict[str, Any], where: Path) -> None:
+    """Refuse a resume whose settings or inputs differ from the checkpoint's (naming the keys).
+
+    The per-rank keys (``batch_size``, ``grad_accum``) are not compared when
+    :func:`adapt_to_world` re-fits them (see there); the global batch always is.
+    """
+    refitted = (int(saved["world"]) != fresh["world"] or bool(saved.get("world_changes"))
+                or cfg.allow_world_size_change)  # fmt: skip
+    keys = [k for k in RESUME_KEYS if not (refitted and k in _PER_RANK_KEYS)]
     changed = [k for k in keys if saved["config"].get(k) != getattr(cfg, k, None)]
     changed += [k for k in sorted(set(saved.get("inputs", {})) | set(fresh["inputs"]))
                 if saved.get("inputs", {}).get(k) != fresh["inputs"].get(k)]  # fmt: skip
@@ -120,12 +149,12 @@ def reseed_rank(seed: int, rank: int, step: int) -> None:
 
 def resume_state(saved_state: dict[str, Any], cfg: LoopConfig, ctx: DistContext,
                  change: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
-    """The loaded trainer state, updated to this run's world size when it changed."""
+    """The loaded trainer state, updated to this run's world size and per-rank batch when they changed."""
     state = dict(saved_state)
     state["stopped"] = None
-    if change is not None:
+    if change is not None or any(state["config"].get(k) != getattr(cfg, k) for k in _PER_RANK_KEYS):
         state["world"] = ctx.world
         state["config"] = dataclasses.asdict(cfg)
+    if change is not None:
         state["world_changes"] = [*state.get("world_changes", []), change]
     return state
-

@@ -147,28 +147,34 @@ def tune(cfg: TuneConfig) -> dict[str, Any]:
 
     if not cfg.data or not cfg.init:
         raise ValueError("tuning needs --data CORPUS_DIR (with prompt records) and --from MODEL_DIR")
-    _check_corpus_dir(cfg.data)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    ctx = init_distributed(cfg.device, cfg.parallel)
-    model_dir = resolve_model_dir(cfg.init)
-    val_fraction, split_seed = held_out_rule(cfg, model_dir)
+    # Join the group first: set-up that fails on one node (its view of the files) then fails every node.
+    ctx = init_distributed(cfg.device, cfg.parallel, cfg.dist_timeout)
+
+    def set_up() -> tuple[Path, float, int, Any, PreTrainedModel, Any]:
+        _check_corpus_dir(cfg.data)
+        model_dir = resolve_model_dir(cfg.init)
+        val_fraction, split_seed = held_out_rule(cfg, model_dir)
+        tokenizer = SciTokenizer.load(model_dir)
+        if model_device(ctx, cfg.parallel).type == "meta":  # FSDP: rank 0 loads, the others get its shards
+            with torch.device("meta"):
+                model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model_dir), dtype=torch.float32)
+            if (model_dir / "generation_config.json").is_file():
+                model.generation_config = GenerationConfig.from_pretrained(model_dir)
+        else:  # safetensors only: a pickled pytorch_model.bin could run code on load.
+            model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, use_safetensors=True)
+        if cfg.context_length > model.config.max_position_embeddings:
+            raise ValueError(f"context_length {cfg.context_length} exceeds the model's "
+                             f"{model.config.max_position_embeddings} positions")  # fmt: skip
+        splits = load_prompt_examples(cfg.data, tokenizer, cfg.context_length + 1, val_fraction, split_seed)
+        if not splits.train or not splits.test:
+            raise ValueError(f"{cfg.data}: need prompt records in both splits (train {len(splits.train)}, "
+                             f"held out {len(splits.test)})")  # fmt: skip
+        return model_dir, val_fraction, split_seed, tokenizer, model, splits
+
+    model_dir, val_fraction, split_seed, tokenizer, model, splits = ctx.agree(set_up)
     cfg = dataclasses.replace(cfg, val_fraction=val_fraction, split_seed=split_seed)  # resume compares these
-    tokenizer = SciTokenizer.load(model_dir)
-    if model_device(ctx, cfg.parallel).type == "meta":  # FSDP: rank 0 loads, the others get its shards
-        with torch.device("meta"):
-            model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model_dir), dtype=torch.float32)
-        if (model_dir / "generation_config.json").is_file():
-            model.generation_config = GenerationConfig.from_pretrained(model_dir)
-    else:  # safetensors only: a pickled pytorch_model.bin could run code on load.
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, use_safetensors=True)
-    if cfg.context_length > model.config.max_position_embeddings:
-        raise ValueError(f"context_length {cfg.context_length} exceeds the model's "
-                         f"{model.config.max_position_embeddings} positions")  # fmt: skip
-    splits = load_prompt_examples(cfg.data, tokenizer, cfg.context_length + 1, val_fraction, split_seed)
-    if not splits.train or not splits.test:
-        raise ValueError(f"{cfg.data}: need prompt records in both splits (train {len(splits.train)}, "
-                         f"held out {len(splits.test)})")  # fmt: skip
     rows = ExampleRows(splits.train, cfg.context_length, cfg.seed)
     held_out = evaluation_sample(splits.test, cfg.eval_examples)
     torch.manual_seed(cfg.seed * 1000 + ctx.rank + 1)

@@ -53,8 +53,9 @@ def test_yaml_paths_are_relative_to_the_yaml_file_and_flags_to_the_cwd(tmp_path:
     assert load_config(TuneConfig, path, _flags(TuneConfig, ["--out", "here"])).out == "here"
 
 
-@pytest.mark.parametrize("setting", [["--epochs", "-1"], ["--epochs", "0"], ["--max-tokens", "-5"]])
-def test_a_non_positive_budget_is_refused(setting: list[str]) -> None:
+@pytest.mark.parametrize("setting", [["--epochs", "-1"], ["--epochs", "0"], ["--max-tokens", "-5"],
+                                     ["--dist-timeout", "0"]])  # fmt: skip
+def test_a_non_positive_budget_or_timeout_is_refused(setting: list[str]) -> None:
     with pytest.raises(ValueError, match=setting[0][2:].replace("-", "_") + " must be > 0"):
         load_config(PretrainConfig, None, {"out": "r", **_flags(PretrainConfig, setting)})
 

@@ -41,7 +41,7 @@ def test_without_torchrun_a_process_is_a_world_of_one(monkeypatch: pytest.Monkey
     for name in TORCHRUN_ENV:
         monkeypatch.delenv(name, raising=False)
     ctx = init_distributed("cpu", "fsdp")
-    assert (ctx.rank, ctx.world, ctx.local_rank, ctx.is_main, ctx.sharded) == (0, 1, 0, True, False)
+    assert (ctx.rank, ctx.world, ctx.is_main, ctx.sharded) == (0, 1, True, False)
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,9 @@ class _LonelyRank(DistContext):
 
     def barrier(self) -> None:
         pass
+
+    def all_gather(self, value: Any) -> list[Any]:
+        return [None, value]  # rank 0 wrote its file
 
     def all_reduce_sum(self, tensor: torch.Tensor) -> torch.Tensor:
         return tensor + 1  # rank 0 read its own file

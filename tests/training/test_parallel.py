@@ -60,3 +60,23 @@ def test_only_non_zero_ranks_of_a_sharded_run_build_the_model_without_memory(
 def test_an_unknown_parallel_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="parallel must be one of ddp, fsdp, got 'zero'"):
         ParallelModel(build_model(model_config("tiny", 300, 16), 0), _ctx(), "zero")
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_an_output_head_left_out_of_a_snapshot_is_accepted_only_when_tied_to_the_embeddings(tied: bool) -> None:
+    config = model_config("tiny", 300, 16)
+    config.tie_word_embeddings = tied
+    source = ParallelModel(build_model(config, 0), _ctx(), "ddp")
+    source_opt = make_optimizer(source.model, PretrainConfig(out="unused"), CPU)
+    snapshot = source.snapshot(source_opt)
+    snapshot.weights.pop("lm_head.weight")
+    target = ParallelModel(build_model(config, 1), _ctx(), "ddp")
+    target_opt = make_optimizer(target.model, PretrainConfig(out="unused"), CPU)
+    if not tied:
+        assert target.model.lm_head.weight is not target.model.model.decoder.embed_tokens.weight
+        with pytest.raises(ValueError, match=r"ckpt: checkpoint does not match the model \(missing \['lm_head"):
+            target.restore(target_opt, snapshot, "ckpt")
+        return
+    target.restore(target_opt, snapshot, "ckpt")
+    assert target.model.lm_head.weight is target.model.model.decoder.embed_tokens.weight
+    assert torch.equal(target.model.lm_head.weight, source.model.lm_head.weight)

@@ -73,8 +73,8 @@ def test_an_allowed_world_change_rechooses_the_per_rank_batch(old: int, new: int
     assert adapted.batch_size * adapted.grad_accum * new == global_batch_of(saved)
     assert change == {"step": 5, "from_world": old, "to_world": new, "batch_size": expected[0],
                       "grad_accum": expected[1]}  # fmt: skip
-    fresh = {"inputs": {}, "global_batch": global_batch_of(saved)}
-    check_compatible(adapted, saved, fresh, WHERE, world_changed=True)  # per-rank keys may differ now
+    fresh = {"inputs": {}, "global_batch": global_batch_of(saved), "world": new}
+    check_compatible(adapted, saved, fresh, WHERE)  # per-rank keys may differ now
 
 
 def test_an_allowed_world_change_that_cannot_keep_the_global_batch_names_both_sizes() -> None:
@@ -87,7 +87,21 @@ def test_per_rank_batch_changes_are_refused_when_the_world_size_is_the_same() ->
     saved = _saved(2, 4, 1)
     cfg = PretrainConfig(out=str(WHERE), batch_size=2, grad_accum=2)
     with pytest.raises(ValueError, match="different batch_size, grad_accum; use a new --out or --no-resume"):
-        check_compatible(cfg, saved, {"inputs": {}, "global_batch": 8}, WHERE, world_changed=False)
+        check_compatible(cfg, saved, {"inputs": {}, "global_batch": 8, "world": 2}, WHERE)
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_after_a_world_change_the_same_command_resumes_at_the_new_size(allow: bool) -> None:
+    """The saved per-rank keys were chosen by the change (4 procs x 4 -> 2 x 4 x 2), not given by the user."""
+    saved = _saved(2, 4, 2, step=7)
+    saved["world_changes"] = [{"step": 5, "from_world": 4, "to_world": 2, "batch_size": 4, "grad_accum": 2}]
+    cfg = PretrainConfig(out=str(WHERE), batch_size=4, allow_world_size_change=allow)  # the user's grad_accum 1
+    adapted, change = adapt_to_world(cfg, saved, _ctx(2), WHERE)
+    assert change is None  # same world: no new change recorded, every rank's RNG is restored
+    assert (adapted.batch_size, adapted.grad_accum) == (4, 2)
+    check_compatible(adapted, saved, {"inputs": {}, "global_batch": 16, "world": 2}, WHERE)
+    with pytest.raises(ValueError, match="different global batch"):
+        check_compatible(adapted, saved, {"inputs": {}, "global_batch": 8, "world": 2}, WHERE)
 
 
 def test_checkpoints_without_a_recorded_global_batch_derive_it_from_their_config() -> None:

@@ -1,12 +1,13 @@
-"""The trainer under torchrun: multi-node DDP, FSDP, and resuming across world sizes.
+"""The trainer under torchrun: multi-node DDP, FSDP, tuning, failures, resuming across world sizes.
 
-Every multi-process run here trains the same tiny model on the same real sample
-with a global batch of 4 rows, so each equals a single process with batch 4 (up to
-the order of floating-point sums in the gradient reduction).
+Every multi-process pretraining run here trains the same tiny model on the same
+real sample with a global batch of 4 rows, so each equals a single process with
+batch 4 (up to the order of floating-point sums in the gradient reduction).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import shutil
@@ -16,16 +17,16 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from sciprep.training import pretrain
+from sciprep.training import pretrain, tune
 from sciprep.training.checkpoint import list_checkpoints, load_checkpoint
-from sciprep.training.config import PretrainConfig
+from sciprep.training.config import PretrainConfig, TuneConfig
 from sciprep.training.distributed import DistContext
 from sciprep.training.loop import make_optimizer
 from sciprep.training.metrics import read_metrics
 from sciprep.training.parallel import ParallelModel
 from sciprep.training.windows import WindowPlanner
 from tests.training.conftest import Sample, run_config
-from tests.training.launch import spawn_pretrain, torchrun_nodes
+from tests.training.launch import hide_checkpoints_from_other_ranks, spawn_training, torchrun_nodes
 
 STEPS = 8
 STOP = 4
@@ -34,8 +35,9 @@ CONTEXT = 32
 
 
 def _config(sample: Sample, out: Path, batch_size: int, **overrides: object) -> PretrainConfig:
-    return run_config(sample, out, context_length=CONTEXT, batch_size=batch_size, dropout=0.0, eval_windows=8,
-                      epochs=None, max_tokens=STEPS * GLOBAL_BATCH * CONTEXT, threads=1, **overrides)  # fmt: skip
+    settings: dict[str, object] = dict(context_length=CONTEXT, batch_size=batch_size, dropout=0.0, eval_windows=8,
+                                       epochs=None, max_tokens=STEPS * GLOBAL_BATCH * CONTEXT, threads=1)  # fmt: skip
+    return run_config(sample, out, **{**settings, **overrides})
 
 
 def _losses(run: Path, kind: str = "train") -> list[float]:
@@ -64,7 +66,7 @@ def single(sample: Sample, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def fsdp_full(sample: Sample, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("fsdp-full") / "run"
-    spawn_pretrain(2, _config(sample, out, 2, parallel="fsdp"))
+    spawn_training(2, _config(sample, out, 2, parallel="fsdp"))
     return out
 
 
@@ -72,7 +74,7 @@ def fsdp_full(sample: Sample, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fsdp_stopped(sample: Sample, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An FSDP run over 2 processes that checkpointed and exited at step STOP of STEPS."""
     out = tmp_path_factory.mktemp("fsdp-stopped") / "run"
-    spawn_pretrain(2, _config(sample, out, 2, parallel="fsdp", stop_at_step=STOP))
+    spawn_training(2, _config(sample, out, 2, parallel="fsdp", stop_at_step=STOP))
     return out
 
 
@@ -146,7 +148,7 @@ def test_fsdp_resume_with_the_same_world_size_is_exact(sample: Sample, fsdp_full
     out = tmp_path / "run"
     shutil.copytree(fsdp_stopped, out)
     assert [c.name for c in list_checkpoints(out)] == [f"step-{STOP:08d}"]
-    spawn_pretrain(2, _config(sample, out, 2, parallel="fsdp"))
+    spawn_training(2, _config(sample, out, 2, parallel="fsdp"))
     assert _losses(out) == _losses(fsdp_full)
     assert _losses(out, "val") == _losses(fsdp_full, "val")
     resumed, full = _weights(out / "model"), _weights(fsdp_full / "model")
@@ -181,9 +183,12 @@ def test_resume_with_another_world_size_needs_the_flag_and_continues_at_the_glob
     monkeypatch.setattr(importlib.import_module("sciprep.training.pretrain"), "WindowPlanner", _RecordingPlanner)
     monkeypatch.setattr(_RecordingPlanner, "instances", [])
     # One process with micro-batches of 2: the global batch of 4 is kept by accumulating 2 of them.
+    stopped = pretrain(_config(sample, out, 2, allow_world_size_change=True, stop_at_step=STOP + 2))
+    assert stopped["stopped"] and stopped["step"] == STOP + 2
+    # Rerunning the same command resumes at the (now unchanged) world size, re-fitting the batch again.
     state = pretrain(_config(sample, out, 2, allow_world_size_change=True))
-    (planner,) = _RecordingPlanner.instances
-    assert planner.seen == planner.plan(0)[STOP * GLOBAL_BATCH : STEPS * GLOBAL_BATCH].tolist()
+    seen = [row for planner in _RecordingPlanner.instances for row in planner.seen]
+    assert seen == _RecordingPlanner.instances[0].plan(0)[STOP * GLOBAL_BATCH : STEPS * GLOBAL_BATCH].tolist()
     assert state["step"] == STEPS and state["world"] == 1 and state["global_batch"] == GLOBAL_BATCH
     assert state["world_changes"] == [{"step": STOP, "from_world": 2, "to_world": 1, "batch_size": 2,
                                        "grad_accum": 2}]  # fmt: skip
@@ -191,3 +196,68 @@ def test_resume_with_another_world_size_needs_the_flag_and_continues_at_the_glob
     assert state["tokens_seen"] == STEPS * GLOBAL_BATCH * CONTEXT
     assert torch.allclose(torch.tensor(_losses(out)), torch.tensor(_losses(single)), rtol=1e-4)
     _assert_close_weights(_weights(out / "model"), _weights(single / "model"), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_ddp_resume_with_the_same_world_size_is_exact_though_other_ranks_list_no_checkpoints(
+    sample: Sample, tmp_path: Path
+) -> None:
+    """Dropout on, so every rank's generator must be restored; rank 0 alone chooses the checkpoint.
+
+    The run is resumed from a copy of the uninterrupted run's checkpoint of step STOP (its later
+    checkpoint and model removed), the state a crash after that step leaves.
+    """
+    full, out = tmp_path / "full", tmp_path / "run"
+    spawn_training(2, _config(sample, full, 2, dropout=0.1, checkpoint_interval=STOP))
+    shutil.copytree(full, out)
+    shutil.rmtree(out / "model")
+    shutil.rmtree(out / "checkpoints" / f"step-{STEPS:08d}")
+    assert [c.name for c in list_checkpoints(out)] == [f"step-{STOP:08d}"]
+    spawn_training(2, _config(sample, out, 2, dropout=0.1, checkpoint_interval=STOP),
+                   before=hide_checkpoints_from_other_ranks)  # fmt: skip
+    assert _losses(out) == _losses(full) and len(_losses(out)) == STEPS
+    assert _losses(out, "val") == _losses(full, "val")
+    resumed, reference = _weights(out / "model"), _weights(full / "model")
+    assert resumed.keys() == reference.keys()
+    assert all(torch.equal(resumed[k], reference[k]) for k in reference)
+
+
+@pytest.mark.slow
+def test_tuning_under_fsdp_over_two_processes_matches_one_process(
+    sample: Sample, pretrained: Path, tmp_path: Path
+) -> None:
+    """Rank 1 builds the model on ``meta`` and gets rank 0's weights; 5 held-out examples split 3 + 2, so
+    rank 1 runs a throw-away forward and generation in lock-step (``synced_gpus``)."""
+    context = 96
+    cfg = TuneConfig(data=str(sample.corpus), init=str(pretrained), out=str(tmp_path / "fsdp"), context_length=context,
+                     batch_size=1, epochs=None, max_tokens=3 * 2 * context, lr=1e-3, eval_examples=5,
+                     max_new_tokens=4, log_interval=1, checkpoint_interval=0, progress=False, threads=1)  # fmt: skip
+    spawn_training(2, dataclasses.replace(cfg, parallel="fsdp"))
+    # One process with 2 micro-batches of 1 row: the same mean of per-row losses as 2 ranks x 1 row.
+    tune(dataclasses.replace(cfg, out=str(tmp_path / "single"), grad_accum=2))
+    sharded, single = tmp_path / "fsdp", tmp_path / "single"
+    assert len(_losses(sharded)) == 3
+    assert torch.allclose(torch.tensor(_losses(sharded)), torch.tensor(_losses(single)), rtol=1e-4)
+    (val,) = [r for r in read_metrics(sharded) if r["type"] == "val"]
+    (val_single,) = [r for r in read_metrics(single) if r["type"] == "val"]
+    assert val["examples"] == val_single["examples"] == 5
+    assert val["loss"] == pytest.approx(val_single["loss"], rel=1e-4)
+    _assert_close_weights(_weights(sharded / "model"), _weights(single / "model"), atol=1e-4)
+    assert not torch.equal(_weights(sharded / "model")["model.decoder.embed_tokens.weight"],
+                           _weights(pretrained / "model")["model.decoder.embed_tokens.weight"])  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_node_failing_at_start_up_stops_every_node_at_once_with_its_error(sample: Sample, tmp_path: Path) -> None:
+    """One node cannot see the data; without agreement the other would wait in a collective for the timeout."""
+    args = ["train", "pretrain", "--data", str(sample.packed), "--out", str(tmp_path / "run"), "--preset", "tiny",
+            "--context-length", str(CONTEXT), "--batch-size", "2", "--max-tokens", "512", "--threads", "1",
+            "--no-progress", "--dist-timeout", "60"]  # fmt: skip
+    blind = [str(tmp_path / "not-mounted") if a == str(sample.packed) else a for a in args]
+    codes = torchrun_nodes(2, [args, blind], tmp_path, timeout_s=90, expect_success=False)
+    logs = [(tmp_path / f"node{i}.log").read_text() for i in range(2)]
+    assert None not in codes and 0 not in codes, logs
+    errors = [[line for line in log.splitlines() if line.startswith("sciprep: error: ")] for log in logs]
+    assert errors[0] == errors[1] and len(errors[0]) == 1, logs
+    assert f"of 2: {tmp_path / 'not-mounted'}: no packed.json" in errors[0][0]
+    assert not (tmp_path / "run" / "checkpoints").exists()
