@@ -49,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # --traceback shows it for these too.
         if args.traceback:
             raise
-        print(f"sciprep: error: {err}", file=sys.stderr)
+        # Notes say where the error arose (which pass, which task); they belong to the line.
+        notes = "".join(f" ({note})" for note in getattr(err, "__notes__", ()))
+        print(f"sciprep: error: {err}{notes}", file=sys.stderr)
         return 2
 
 

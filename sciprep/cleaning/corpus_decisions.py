@@ -98,19 +98,32 @@ def resolve_corpus_decisions(out_dir: Path, stems: Sequence[str], steps: Sequenc
                 f"cleaning step {step.label!r}: stored attributes cover {table.num_rows} of "
                 f"{len(alive)} documents alive at this step; the output directory is inconsistent"
             )
-        kept_shards, kept_positions = table.column("shard").to_pylist(), table.column("position").to_pylist()
-        position_of = dict(zip(table.column("id").to_pylist(), zip(kept_shards, kept_positions)))
-        removals = step.decide_corpus(table)
-        for doc_id in sorted(removals):
-            decision = removals[doc_id]
-            if not isinstance(decision, Remove):
-                raise TypeError(f"cleaning step {step.label!r}: decide_corpus must return Remove, got {decision!r}")
-            if doc_id not in position_of:
-                raise ValueError(f"cleaning step {step.label!r}: removed unknown or already removed id {doc_id!r}")
-            decided[position_of[doc_id]] = CorpusDecision(index, decision)
-        if isinstance(step, MergesMetadata):
-            for doc_id, values in sorted(step.metadata_updates(table).items()):
-                if doc_id not in position_of or position_of[doc_id] in decided:
-                    raise ValueError(f"cleaning step {step.label!r}: metadata update for {doc_id!r}, not an id it kept")
-                metadata.setdefault(position_of[doc_id], {}).update(values)
+        apply_corpus_removals(step, index, table, decided, metadata)
     return CorpusOutcome(decided, metadata)
+
+
+def apply_corpus_removals(
+    step: Step, index: int, table: pa.Table,
+    decided: dict[Key, CorpusDecision], metadata: dict[Key, dict[str, str]],
+) -> None:  # fmt: skip
+    """Run ``step.decide_corpus`` over ``table`` (its alive documents' attributes, with
+    ``shard`` and ``position``) and record its removals and metadata updates.
+
+    Raises TypeError when the step returns something other than :class:`Remove`, and
+    ValueError when it names an id that is not in ``table`` or updates a removed one.
+    """
+    shards, positions = table.column("shard").to_pylist(), table.column("position").to_pylist()
+    position_of = dict(zip(table.column("id").to_pylist(), zip(shards, positions)))
+    removals = step.decide_corpus(table)
+    for doc_id in sorted(removals):
+        decision = removals[doc_id]
+        if not isinstance(decision, Remove):
+            raise TypeError(f"cleaning step {step.label!r}: decide_corpus must return Remove, got {decision!r}")
+        if doc_id not in position_of:
+            raise ValueError(f"cleaning step {step.label!r}: removed unknown or already removed id {doc_id!r}")
+        decided[position_of[doc_id]] = CorpusDecision(index, decision)
+    if isinstance(step, MergesMetadata):
+        for doc_id, values in sorted(step.metadata_updates(table).items()):
+            if doc_id not in position_of or position_of[doc_id] in decided:
+                raise ValueError(f"cleaning step {step.label!r}: metadata update for {doc_id!r}, not an id it kept")
+            metadata.setdefault(position_of[doc_id], {}).update(values)

@@ -112,7 +112,9 @@ class Pipeline:
         a run with other settings and ``redecide`` is false. Raises
         :class:`~sciprep.cleaning.writepass.ConservationError` if counts do not add up.
         """
-        in_dir, out_dir = Path(in_dir), Path(out_dir)
+        # Tasks may run in other processes or on other nodes, whose working directory is
+        # not ours: every path they receive is absolute.
+        in_dir, out_dir = Path(in_dir).absolute(), Path(out_dir).absolute()
         shards = list_shards(in_dir)
         _check_dirs(in_dir, out_dir)
         stems = [p.stem for p in shards]

@@ -32,7 +32,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -151,12 +151,18 @@ def _finish_source(unit: _Unit, entry: dict[str, Any], rejects: list[Reject]) ->
     name = unit.spec.name
     write_rejects(progress_dir / f"{name}.rejects.parquet", rejects)
     write_json_atomic(progress_dir / f"{name}.json", {"fingerprint": unit.fingerprint, "entry": entry})
-    (progress_dir / f"{name}.started").unlink()
+    (progress_dir / f"{name}.started").unlink(missing_ok=True)
     remove_parts([_parts_dir(unit.out, name)])
 
 
 def _read_task(unit: _Unit) -> None:
-    """Executor task: a whole source into its shards, or one input into its part."""
+    """Executor task: a whole source into its shards, or one input into its part.
+
+    Idempotent (Ray reruns a task whose worker died after it finished): a source already
+    finished for this fingerprint is left as it is.
+    """
+    if _finished(unit.out, unit.spec, unit.fingerprint):
+        return
     if unit.index is None:
         entry, rejects = _run_source(unit.spec, unit.recipe, unit.out, list(unit.inputs), unit.progress)
         _finish_source(unit, entry, rejects)
@@ -166,7 +172,12 @@ def _read_task(unit: _Unit) -> None:
 
 
 def _merge_task(unit: _Unit) -> None:
-    """Executor task: the parts of a source with several inputs into its shards."""
+    """Executor task: the parts of a source with several inputs into its shards.
+
+    Idempotent: a source already finished (its parts then deleted) is left as it is.
+    """
+    if _finished(unit.out, unit.spec, unit.fingerprint):
+        return
     recipe = unit.recipe
     parts = _parts_dir(unit.out, unit.spec.name)
     entry, rejects = merge_parts(
@@ -194,7 +205,11 @@ def build_corpus(
     while reaching the offending input.
     """
     executor = executor if executor is not None else LocalExecutor()
-    out = Path(out_dir)
+    # Tasks may run in other processes or on other nodes, whose working directory is not
+    # ours: every path they receive is absolute.
+    out = Path(out_dir).absolute()
+    if not recipe.base_dir.is_absolute():
+        recipe = replace(recipe, base_dir=recipe.base_dir.absolute())
     progress_dir = out / PROGRESS_DIR
     _refuse_foreign_folder(out)
     progress_dir.mkdir(parents=True, exist_ok=True)
@@ -206,7 +221,7 @@ def build_corpus(
         if spec.reader:
             bind_reader(spec.reader, spec.options, spec.name)  # a bad reader or option fails before any work
         inputs = [
-            p
+            p.absolute()
             for p in expand_paths(spec.paths, recipe.base_dir, spec.reader, spec.name)
             if not _inside(p, out)
         ]

@@ -7,8 +7,11 @@ tasks finish in, so every executor gives byte-identical output.
 
 Errors: an exception raised by the task function reaches the caller with its own type
 (a ``ValueError`` stays an input error) and a note naming the task; a worker that dies
-(killed, out of memory, lost node) raises :class:`TaskFailed` naming the task. Tasks that
-finished before a failure keep their markers, so a rerun resumes after them.
+(killed, out of memory, lost node) raises :class:`TaskFailed` naming the task (a local
+pool, which cannot tell which worker died, names the tasks then running). Tasks that
+finished before a failure keep their markers, so a rerun resumes after them. Tasks must
+be idempotent (Ray reruns a task whose worker died even after it finished) and receive
+absolute paths (their working directory is not the caller's).
 
 Executors are context managers (``with LocalExecutor(workers=4) as executor:``);
 :meth:`Executor.close` releases what they started. The command line (``sciprep corpus
@@ -85,7 +88,8 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--address",
         metavar="ADDR",
-        help="Ray cluster to join (e.g. 10.0.0.1:6379 or 'auto'); default: start a local Ray",
+        help="Ray cluster to join (e.g. 10.0.0.1:6379, or 'auto': the one `ray start` started on this "
+        "machine); default: $RAY_ADDRESS if set, else start a local Ray for this command",
     )
     group.add_argument(
         "--workers",

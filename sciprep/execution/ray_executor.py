@@ -1,7 +1,8 @@
 """Run tasks on a Ray cluster (or a local Ray started on demand).
 
 Ray is an optional extra: it is imported only when a :class:`RayExecutor` is made, and
-a missing install raises :class:`RayNotInstalled` saying ``pip install 'sciprep[ray]'``.
+a missing install (or one older than :data:`MIN_RAY_VERSION`) raises
+:class:`RayNotInstalled` saying ``pip install 'sciprep[ray]'``.
 
 Every node must see the same paths (inputs and the output directory on a shared
 filesystem, as on any multi-node data pipeline) and have sciprep installed: tasks run
@@ -10,6 +11,8 @@ sciprep's functions and write their outputs and completion markers themselves.
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -24,17 +27,27 @@ R = TypeVar("R")
 #: Tasks kept submitted per cluster CPU: enough to keep workers busy while the driver
 #: collects results, few enough that a failure drains quickly.
 _IN_FLIGHT_PER_CPU = 2
+#: The oldest Ray sciprep is tested with (the ``ray`` extra's floor): the decisions use
+#: Ray Data's ``ShuffleStrategy`` and the ``DataContext.current`` context manager.
+MIN_RAY_VERSION = "2.60"
 
 
 class RayNotInstalled(ImportError, ValueError):
-    """``--executor ray`` without Ray installed (a ValueError too: the CLI prints one line)."""
+    """``--executor ray`` without a usable Ray (a ValueError too: the CLI prints one line)."""
 
 
 def _import_ray() -> Any:
     try:
         import ray
+        import ray.data.context as data_context
     except ImportError:
-        raise RayNotInstalled(f"--executor ray needs Ray, which is not installed: {RAY_EXTRA_HINT}") from None
+        raise RayNotInstalled(
+            f"--executor ray needs Ray >= {MIN_RAY_VERSION} with Ray Data, which is not installed: {RAY_EXTRA_HINT}"
+        ) from None
+    if not (hasattr(data_context, "ShuffleStrategy") and hasattr(data_context.DataContext, "current")):
+        raise RayNotInstalled(
+            f"--executor ray needs Ray >= {MIN_RAY_VERSION}, found {ray.__version__}: {RAY_EXTRA_HINT} --upgrade"
+        )
     return ray
 
 
@@ -53,6 +66,18 @@ def _check_reachable(address: str) -> None:
         ) from None
 
 
+def _same_endpoint(a: str, b: str) -> bool:
+    """Whether two ``HOST:PORT`` addresses name the same endpoint (host names resolved)."""
+    def norm(address: str) -> tuple[str, str]:
+        host, _, port = address.rpartition(":")
+        try:
+            return socket.gethostbyname(host.strip("[]")), port
+        except OSError:
+            return host, port
+
+    return norm(a) == norm(b)
+
+
 def _call(fn: Callable[[Any], Any], item: Any) -> Any:
     """The body of every Ray task: one work item through the map's function."""
     return fn(item)
@@ -61,35 +86,59 @@ def _call(fn: Callable[[Any], Any], item: Any) -> Any:
 class RayExecutor:
     """Tasks as ``ray.remote`` functions, one CPU each.
 
-    ``address=None``: use the Ray this process is already connected to, else start a
-    local one with ``ray.init()`` (all CPUs of this machine). ``address="HOST:PORT"`` or
-    ``"auto"``: join that cluster (``ray start --head`` on the head node starts one).
+    Which Ray: when this process is already connected to one, that one (an ``address``
+    naming another cluster is an error, not silently ignored). Otherwise ``address``
+    (``"HOST:PORT"`` of a cluster ``ray start --head`` started, or ``"auto"``: the
+    cluster started last on this machine); without one, the cluster in the
+    ``RAY_ADDRESS`` environment variable (Ray's convention) if set, else a new local Ray
+    on this machine's CPUs, started without its dashboard and quiet (errors only; the
+    tasks' own log lines stay in Ray's session logs) and stopped by :meth:`close`. A
+    ``ray start`` cluster that merely runs on this machine is joined only when asked
+    for (``address="auto"``). After :meth:`close`, a new :meth:`map` connects again the
+    same way.
+
     Ray retries a task whose worker died up to ``max_retries`` times (Ray's default, 3;
-    tasks are idempotent: their writes are atomic); an exception the task itself raises
-    is not retried. On the first failure no further task is
-    submitted, tasks already submitted run to their end (their markers are written), and
-    the error is raised: the task's own exception with a note naming the task, or
-    :class:`~sciprep.execution.TaskFailed` when Ray lost the task.
+    tasks are idempotent: their writes are atomic and a finished task's rerun changes
+    nothing); an exception the task itself raises is not retried. On the first failure
+    no further task is submitted, tasks already submitted run to their end (their
+    markers are written), and the error is raised: the task's own exception with a note
+    naming the task, or :class:`~sciprep.execution.TaskFailed` when Ray lost the task.
     """
 
     inline = False
 
     def __init__(self, address: str | None = None, *, max_retries: int = 3) -> None:
         ray = _import_ray()
-        self._started = not ray.is_initialized()
-        if self._started:
-            if address:
-                _check_reachable(address)
-            try:
-                ray.init(address=address) if address else ray.init()
-            except ConnectionError as err:
-                raise ValueError(
-                    f"could not connect to the Ray cluster at {address}: {err} "
-                    "(start one with `ray start --head`, then pass its address)"
-                ) from None
         self.address = address
         self._ray = ray
+        self._started = False
         self._remote = ray.remote(max_retries=max_retries)(_call)
+        self._connect()
+
+    def _connect(self) -> None:
+        """Join or start the Ray the class docstring describes."""
+        ray, address = self._ray, self.address
+        if ray.is_initialized():
+            current = ray.get_runtime_context().gcs_address
+            if address not in (None, "auto") and not _same_endpoint(address, current):
+                raise ValueError(
+                    f"--address {address}: this process is already connected to the Ray cluster at "
+                    f"{current}; call ray.shutdown() first, or pass that address"
+                )
+            return
+        target = address or os.environ.get("RAY_ADDRESS") or None
+        try:
+            if target is None:
+                ray.init(address="local", include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+            else:
+                _check_reachable(target)
+                ray.init(address=target, logging_level=logging.ERROR, log_to_driver=False)
+        except ConnectionError as err:
+            raise ValueError(
+                f"could not connect to the Ray cluster at {target}: {err} "
+                "(start one with `ray start --head`, then pass its address)"
+            ) from None
+        self._started = True
 
     def __repr__(self) -> str:
         return f"RayExecutor(address={self.address!r})"
@@ -101,7 +150,8 @@ class RayExecutor:
         self.close()
 
     def close(self) -> None:
-        """Disconnect from Ray if this executor connected (a Ray it found running stays)."""
+        """Disconnect from Ray if this executor connected (a Ray it found running stays);
+        a local Ray this executor started is stopped with it."""
         if self._started and self._ray.is_initialized():
             self._ray.shutdown()
         self._started = False
@@ -120,6 +170,8 @@ class RayExecutor:
         items = list(items)
         if not items:
             return []
+        if not ray.is_initialized():
+            self._connect()  # after close(): connect as at creation, never Ray's own auto-init
         fn_ref = ray.put(fn)  # shipped once, shared by every task of this map
         window = max(1, int(ray.cluster_resources().get("CPU", 1))) * _IN_FLIGHT_PER_CPU
         results: dict[int, R] = {}
@@ -146,13 +198,32 @@ class RayExecutor:
         return [results[n] for n in range(len(items))]
 
 
+def unwrap_task_error(err: BaseException) -> BaseException:
+    """The exception a Ray task itself raised, out of Ray's ``RayTaskError`` wrapper (the
+    worker's traceback kept as ``__cause__``); anything else is returned as it is.
+
+    Ray Data wraps a failing ``map_batches`` function's exception the same way, so input
+    errors raised inside Ray tasks reach the user as the one-line errors they are locally.
+    """
+    import ray
+
+    while isinstance(err, ray.exceptions.RayTaskError) and isinstance(err.cause, BaseException):
+        cause: BaseException = err.cause
+        if cause.__cause__ is None and getattr(err, "traceback_str", ""):
+            cause.__cause__ = _WorkerTraceback(err.traceback_str)
+        err = cause
+    return err
+
+
+class _WorkerTraceback(Exception):
+    """Carries the traceback a Ray worker printed, as the ``__cause__`` of its exception."""
+
+
 def _task_error(ray: Any, err: Exception, desc: str, name: str) -> BaseException:
     """The exception to raise for a failed task: the task's own, or :class:`TaskFailed`."""
-    if isinstance(err, ray.exceptions.RayTaskError) and isinstance(err.cause, BaseException):
-        cause: BaseException = err.cause
+    cause = unwrap_task_error(err)
+    if cause is not err:
         cause.add_note(task_note(desc, name))
-        if getattr(err, "traceback_str", ""):
-            cause.add_note(f"worker traceback:\n{err.traceback_str}")
         return cause
     if isinstance(err, ray.exceptions.RayError):
         failed = TaskFailed(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
 import sys
+import time
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +23,7 @@ from sciprep.cli import main
 from sciprep.corpus.build import build_corpus
 from sciprep.corpus.document import Document
 from sciprep.corpus.recipe import load_recipe
+from tests.execution.tasks import ElsewhereExecutor
 
 # Real records of several kinds, with copies (a mirror source re-reads some inputs) so
 # that exact dedup removes documents and repeated ids are rejected; 64-document shards.
@@ -174,3 +180,114 @@ def test_two_local_workers_from_the_cli_write_the_same_bytes_as_one_process(
     argv = ["clean", "--in", str(corpus), "--out", str(out), "--no-progress", "--executor", "local", "--workers", "2"]
     code = main(argv)
     assert code == 0 and _tree(out) == _tree(in_process[0])
+
+
+def test_relative_in_and_out_reach_tasks_that_run_in_another_directory(
+    corpus: Path, in_process: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(tmp_path)
+    relative_in = os.path.relpath(corpus, tmp_path)
+    default_pipeline().run(relative_in, "out", progress=False, executor=ElsewhereExecutor(elsewhere))
+    assert not any(elsewhere.iterdir()), "tasks wrote relative to their own working directory"
+    assert _tree(tmp_path / "out") == _tree(in_process[0]), "running every task twice changed nothing"
+
+
+# A small corpus (papers, abstracts, a mirror of the abstracts: copies to remove) in 8-document
+# shards, so the tag pass has several shards to finish one by one.
+SMALL_RECIPE = """
+sources:
+  - {{name: unarxive, path: {d}/arxiv/unarxive_sample.jsonl, reader: unarxive}}
+  - {{name: pubmed, path: {d}/pubmed}}
+  - {{name: mirror, path: {d}/pubmed}}
+shard_max_docs: 8
+"""
+_RAY_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+\s+(INFO|WARNING)", re.MULTILINE)
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every living process below ``pid`` (from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+_RAY_AGENTS = ("ray::DashboardAgent", "ray::RuntimeEnvAgent")
+
+
+def _command(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")[0].decode().strip()
+    except OSError:
+        return ""
+
+
+def _running(pids: set[int]) -> set[int]:
+    """The processes of ``pids`` that still run (zombies are finished)."""
+    alive = set()
+    for pid in pids:
+        try:
+            state = (Path("/proc") / str(pid) / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+def _poll(condition: Any, seconds: float) -> bool:
+    """Whether ``condition()`` holds within ``seconds`` (a bounded wait for a condition)."""
+    for _ in range(int(seconds * 20)):
+        if condition():
+            return True
+        time.sleep(0.05)
+    return bool(condition())
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc (Linux)")
+def test_a_killed_ray_clean_command_resumes_and_leaves_no_ray_running(shared_data: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="the optional `ray` extra is not installed (pip install 'sciprep[ray]')")
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(SMALL_RECIPE.format(d=shared_data.as_posix()), encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    build_corpus(load_recipe(recipe), corpus, progress=False)
+    out = tmp_path / "ray"
+    command = [sys.executable, "-m", "sciprep.cli", "clean", "--in", str(corpus), "--out", str(out),
+               "--no-progress", "--executor", "ray"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    tagged = out / "work" / "tagged"
+
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as run:
+        started = _poll(lambda: run.poll() is not None or any(tagged.glob("*.json")), 120)
+        ray_processes = _descendants(run.pid)
+        run.kill()
+        first_stderr = run.communicate()[1]
+    assert started and run.returncode == -signal.SIGKILL, f"killed mid-run; stderr: {first_stderr}"
+    # Ray's two node agents see the raylet die at once but then spend up to a minute trying
+    # to report it to the dead GCS (a fixed 60 s timeout in Ray) before exiting on their
+    # own; every other process of the run (GCS, raylet, workers, forkserver) must be gone.
+    lingering = {pid for pid in ray_processes if _command(pid) not in _RAY_AGENTS}
+    assert _poll(lambda: not _running(lingering), 30), "the killed command's Ray processes outlived it"
+    finished = {p.name: p.stat().st_mtime_ns for p in tagged.glob("*.json")}
+
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert {name: (tagged / name).stat().st_mtime_ns for name in finished} == finished, "finished shards rerun"
+    for stderr in (first_stderr, rerun.stderr):
+        assert not _RAY_LOG_LINE.search(stderr) and "Started a local Ray" not in stderr, stderr
+
+    reference = tmp_path / "local"
+    default_pipeline().run(corpus, reference, progress=False)
+    assert _outputs(out) == _outputs(reference)

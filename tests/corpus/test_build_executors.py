@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from sciprep.cli import main
 from sciprep.corpus.build import PARTS_DIR, PROGRESS_DIR, build_corpus
 from sciprep.corpus.document import Document, stable_id
 from sciprep.corpus.readers import READERS
-from sciprep.corpus.recipe import load_recipe
+from sciprep.corpus.recipe import load_recipe, recipe_from_dict
 from sciprep.corpus.shards import Reject, iter_documents, read_documents
+from tests.execution.tasks import ElsewhereExecutor
 
 # Several sources with several inputs each (merged from per-input parts) beside one-input
 # sources, small shards so that shards straddle input boundaries.
@@ -116,3 +119,16 @@ def test_two_local_workers_from_the_cli_write_the_same_bytes_as_one_process(
     out = tmp_path / "cli"
     assert main(["corpus", "build", str(recipe_file), "--out", str(out), "--no-progress", "--workers", "2"]) == 0
     assert _tree(out) == _tree(in_process)
+
+
+def test_relative_paths_and_rerun_tasks_give_the_same_corpus_inside_out(
+    recipe_file: Path, in_process: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(tmp_path)
+    base = Path(os.path.relpath(recipe_file.parent, tmp_path))
+    relative_recipe = recipe_from_dict(yaml.safe_load(recipe_file.read_text(encoding="utf-8")), base)
+    build_corpus(relative_recipe, "rel", progress=False, executor=ElsewhereExecutor(elsewhere))
+    assert not any(elsewhere.iterdir()), "tasks wrote relative to their own working directory"
+    assert _tree(tmp_path / "rel") == _tree(in_process), "running every task twice changed nothing"

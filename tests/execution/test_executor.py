@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sciprep.cli import main
+from sciprep.corpus import build
 from sciprep.execution import LocalExecutor, RayNotInstalled, add_executor_arguments, executor_from_args
 
 
@@ -54,6 +55,17 @@ def test_ray_executor_without_ray_installed_says_how_to_install_it(
     assert code == 2 and err.count("\n") == 1 and "pip install 'sciprep[ray]'" in err
 
 
+def test_a_ray_without_the_ray_data_features_used_is_refused_naming_the_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("ray.data", reason="the optional `ray` extra is not installed (pip install 'sciprep[ray]')")
+    import ray.data.context
+
+    monkeypatch.delattr(ray.data.context, "ShuffleStrategy")  # as in Ray 2.40
+    with pytest.raises(RayNotInstalled, match=r"needs Ray >= 2\.60, found .*pip install 'sciprep\[ray\]' --upgrade"):
+        executor_from_args(_args("--executor", "ray"))
+
+
 def test_building_and_cleaning_locally_never_imports_ray(tmp_path: Path) -> None:
     (tmp_path / "a.fasta").write_text(">sp|P1|A_HUMAN Alpha\nMKVLAAGIVGLLLAAGCSSA\n", encoding="utf-8")
     script = (
@@ -77,3 +89,18 @@ def test_an_unreachable_cluster_address_fails_at_once_naming_it(tmp_path: Path) 
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "cannot reach a Ray cluster at --address 127.0.0.1:1" in done.stderr and "ray start --head" in done.stderr
+
+
+def test_the_command_line_error_names_the_task_it_arose_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.fasta").write_text(">sp|P1|A_HUMAN Alpha\nMKVLAAGIVGLLLAAGCSSA\n", encoding="utf-8")
+
+    def unreadable(*_: object) -> None:
+        raise ValueError("a.fasta: unreadable record 1")
+
+    monkeypatch.setattr(build, "_run_source", unreadable)
+    argv = ["corpus", "build", "--out", str(tmp_path / "c"), "--no-progress", str(tmp_path / "a.fasta")]
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == ["sciprep: error: a.fasta: unreadable record 1 (while running corpus: read task source a)"]

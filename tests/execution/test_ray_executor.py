@@ -34,3 +34,15 @@ def test_tasks_submitted_before_a_failure_run_to_their_end(ray_local: Any, tmp_p
 def test_a_worker_that_dies_is_a_task_failure_naming_the_task(ray_local: Any) -> None:
     with pytest.raises(TaskFailed, match="Ray lost task b"):
         RayExecutor(max_retries=0).map(die_on("b"), ["a", "b"], desc="die", label=lambda s: s, progress=False)
+
+
+def test_an_address_other_than_the_connected_cluster_is_refused(ray_local: Any) -> None:
+    with pytest.raises(ValueError, match="already connected to the Ray cluster at"):
+        RayExecutor(address="127.0.0.1:1")
+
+
+def test_closing_an_executor_leaves_a_ray_it_found_running(ray_local: Any) -> None:
+    current = ray_local.get_runtime_context().gcs_address
+    with RayExecutor(address=current) as executor:
+        assert executor.map(parse_int, ["7"], desc="parse", progress=False) == [7]
+    assert ray_local.is_initialized(), "a Ray the executor did not start is not its to stop"

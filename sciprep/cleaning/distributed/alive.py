@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sciprep.cleaning.attributes import attribute_path, attribute_schema
+from sciprep.cleaning.corpus_decisions import Key
 from sciprep.cleaning.distributed.shuffle import SHARD_SHIFT, corpus_nodes
 from sciprep.cleaning.steps.base import Step
 from sciprep.cleaning.tagpass import staged_path
@@ -28,7 +29,6 @@ from sciprep.cleaning.tagpass import staged_path
 if TYPE_CHECKING:
     from ray.data import Dataset
 
-Key = tuple[str, int]
 COUNT_SCHEMA = pa.schema([("alive", pa.int64()), ("covered", pa.int64())])
 
 
@@ -93,11 +93,9 @@ def check_coverage(out_dir: Path, step: Step, index: int, shards: Dataset) -> No
         )
 
 
-def read_alive(
-    out_dir: Path, step: Step, index: int, columns: Sequence[str], row: dict[str, Any]
-) -> tuple[pa.Table, int]:
-    """One shard's alive attribute rows with a ``node`` column, and how many documents are alive."""
+def read_alive(out_dir: Path, step: Step, index: int, columns: Sequence[str], row: dict[str, Any]) -> pa.Table:
+    """One shard's alive attribute rows (``columns``) with a ``node`` column."""
     positions = alive_positions(out_dir, row["stem"], row["stopped"] or [], step, index)
     table = alive_attributes(out_dir, step, row["stem"], positions, columns)
     nodes = corpus_nodes(row["index"], table.column("position").to_numpy())
-    return table.append_column("node", pa.array(nodes, pa.int64())), positions.size
+    return table.append_column("node", pa.array(nodes, pa.int64()))

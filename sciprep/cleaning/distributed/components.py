@@ -41,7 +41,7 @@ _STAR_SCHEMA = pa.schema([("kind", pa.int8()), ("a", pa.int64()), ("b", pa.int64
 _EDGE, _LABEL, _UNSETTLED = 0, 1, 2
 
 
-def _unique_pairs(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def unique_pairs(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct ``(u, v)`` pairs sorted by ``u`` then ``v``."""
     order = np.lexsort((v, u))
     u, v = u[order], v[order]
@@ -81,7 +81,7 @@ def _both_directions(table: pa.Table) -> pa.Table:
 
 
 def _large_star(table: pa.Table) -> pa.Table:
-    u, v = _unique_pairs(table.column("u").to_numpy(), table.column("v").to_numpy())
+    u, v = unique_pairs(table.column("u").to_numpy(), table.column("v").to_numpy())
     if u.size == 0:
         return _STAR_SCHEMA.empty_table()
     starts, sizes = _groups(u)
@@ -102,7 +102,7 @@ def _large_star(table: pa.Table) -> pa.Table:
 
 
 def _small_star(table: pa.Table) -> pa.Table:
-    u, v = _unique_pairs(table.column("hi").to_numpy(), table.column("lo").to_numpy())
+    u, v = unique_pairs(table.column("hi").to_numpy(), table.column("lo").to_numpy())
     if u.size == 0:
         return EDGE_SCHEMA.empty_table()
     starts, sizes = _groups(u)

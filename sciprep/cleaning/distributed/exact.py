@@ -49,7 +49,7 @@ OUTCOME_SCHEMA = pa.schema(
 
 
 def _read_rows(out_dir: Path, step: ExactDedup, index: int, batch: pa.Table) -> pa.Table:
-    table, _ = read_alive(out_dir, step, index, _ATTRIBUTES, batch.to_pylist()[0])
+    table = read_alive(out_dir, step, index, _ATTRIBUTES, batch.to_pylist()[0])
     return table.select(_ROW_SCHEMA.names).cast(_ROW_SCHEMA)
 
 

@@ -56,7 +56,7 @@ def _signature_matrix(column: pa.ChunkedArray | pa.Array, num_perm: int, ids: pa
 
 
 def _read_documents(out_dir: Path, step: NearDedup, index: int, batch: pa.Table) -> pa.Table:
-    table, _ = read_alive(out_dir, step, index, ["id", "signature", "shingles", "source"], batch.to_pylist()[0])
+    table = read_alive(out_dir, step, index, ["id", "signature", "shingles", "source"], batch.to_pylist()[0])
     rank = {source: n for n, source in enumerate(step.params.source_priority)}
     _signature_matrix(table.column("signature"), step.config.num_perm, table.column("id"), step.label)
     sizes = pc.fill_null(pc.list_value_length(table.column("shingles")), 0).cast(pa.int64())

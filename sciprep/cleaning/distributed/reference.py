@@ -11,7 +11,6 @@ directory must).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,22 +18,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sciprep.cleaning.minhash import SKETCH_FORMAT, MinHashConfig
-from sciprep.cleaning.signature_store import MANIFEST, compatible
+from sciprep.cleaning.minhash import MinHashConfig
+from sciprep.cleaning.signature_store import (
+    IDS,
+    OFFSETS,
+    SHINGLES,
+    SIGNATURES,
+    check_store_arrays,
+    load_store_array,
+    read_store_manifest,
+)
 
-SIGNATURES = "signatures.npy"
-SHINGLES = "shingles.npy"
-OFFSETS = "shingle_offsets.npy"
-IDS = "ids.parquet"
 #: Documents per verification read group (reference nodes are grouped by index // this).
 VERIFY_CHUNK = 65536
-_CHECK_CHUNK = 1 << 20
-_SKETCH_KEYS = ("ngram", "num_perm", "seed", "lowercase", "keep_punctuation", "collapse_numbers")
+_ARRAYS = (SIGNATURES, SHINGLES, OFFSETS)
 
 
 @dataclass(frozen=True)
 class ReferenceStore:
-    """Where a checked store is, how many documents it holds, and its ids' row groups."""
+    """Where a checked store is (an absolute path), how many documents it holds, and its ids' row groups."""
 
     root: Path
     count: int
@@ -44,7 +46,8 @@ class ReferenceStore:
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Memory-mapped ``(signatures, shingles, offsets)``."""
-        return tuple(_mmap(self.root / name) for name in (SIGNATURES, SHINGLES, OFFSETS))  # type: ignore[return-value]
+        signatures, shingles, offsets = (load_store_array(self.root / n, mmap=True) for n in _ARRAYS)
+        return signatures, shingles, offsets
 
     def read(self, indices: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """Signatures ``(k, num_perm)`` and shingle sequences of documents ``indices``."""
@@ -53,74 +56,24 @@ class ReferenceStore:
         return np.asarray(signatures[idx]), [np.asarray(shingles[offsets[i] : offsets[i + 1]]) for i in idx]
 
 
-def _mmap(path: Path) -> np.ndarray:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: missing from the signature store")
-    try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError as err:
-        raise ValueError(f"{path}: not a plain numpy array file: {err}") from err
-
-
 def open_reference(path: str | Path, expect: MinHashConfig) -> ReferenceStore:
-    """Check the store at ``path`` against ``expect`` and describe it (see the module docstring)."""
-    root = Path(path)
-    manifest_path = root / MANIFEST
-    if not manifest_path.is_file():
-        raise FileNotFoundError(
-            f"{root}: not a MinHash signature store (no {MANIFEST}; it is written last, "
-            "so the store may be incomplete: rebuild it)"
-        )
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        raw = dict(manifest["config"])
-        fmt = raw.pop("sketch_format")
-        config = MinHashConfig(**raw)
-        count = int(manifest["documents"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"{manifest_path}: unreadable signature store manifest: {err}") from err
-    if fmt != SKETCH_FORMAT:
-        raise ValueError(
-            f"{manifest_path}: sketch format {fmt} differs from this version's {SKETCH_FORMAT}; recompute the store"
-        )
-    if not compatible(config, expect):
-        diff = {
-            k: (getattr(config, k), getattr(expect, k))
-            for k in _SKETCH_KEYS
-            if getattr(config, k) != getattr(expect, k)
-        }
-        raise ValueError(f"{manifest_path}: store made with other MinHash settings (stored, wanted): {diff}")
-    sig, sh, off = (_mmap(root / name) for name in (SIGNATURES, SHINGLES, OFFSETS))
+    """Check the store at ``path`` against ``expect`` and describe it (see the module docstring).
+
+    A relative ``path`` starts at this process's working directory, not the tasks'.
+    """
+    root = Path(path).absolute()
+    config, count = read_store_manifest(root, expect)
+    sig, sh, off = (load_store_array(root / name, mmap=True) for name in _ARRAYS)
     if not (root / IDS).is_file():
         raise FileNotFoundError(f"{root / IDS}: missing from the signature store")
     meta = pq.ParquetFile(root / IDS).metadata
-    problems = []
-    if sig.dtype != np.uint32 or sig.ndim != 2 or sig.shape != (count, config.num_perm):
-        problems.append(f"signatures are {sig.dtype}{sig.shape}, expected uint32({count}, {config.num_perm})")
-    if sh.dtype != np.uint32 or sh.ndim != 1:
-        problems.append(f"shingles are {sh.dtype}{sh.shape}, expected a uint32 vector")
-    if off.dtype != np.int64 or off.shape != (count + 1,):
-        problems.append(f"shingle offsets are {off.dtype}{off.shape}, expected int64({count + 1},)")
-    elif off[0] != 0 or off[-1] != sh.size or not _non_decreasing(off):
-        problems.append("shingle offsets are not a non-decreasing cover of the shingles")
-    if meta.num_rows != count:
-        problems.append(f"{IDS} has {meta.num_rows} ids, expected {count}")
-    if problems:
-        raise ValueError(f"{root}: inconsistent signature store: {'; '.join(problems)}")
+    check_store_arrays(root, config, count, sig, sh, off, meta.num_rows)
     groups, start = [], 0
     for g in range(meta.num_row_groups):
         rows = meta.row_group(g).num_rows
         groups.append((start, rows))
         start += rows
     return ReferenceStore(root, count, config.num_perm, tuple(groups))
-
-
-def _non_decreasing(offsets: np.ndarray) -> bool:
-    for lo in range(0, offsets.size - 1, _CHECK_CHUNK):
-        chunk = np.asarray(offsets[lo : lo + _CHECK_CHUNK + 1])
-        if np.any(np.diff(chunk) < 0):
-            return False
-    return True
 
 
 def reference_ids(store: ReferenceStore, group: int) -> pa.Array:

@@ -26,7 +26,7 @@ from sciprep.cleaning.corpus_decisions import (
     CorpusDecision,
     CorpusOutcome,
     Key,
-    MergesMetadata,
+    apply_corpus_removals,
 )
 from sciprep.cleaning.distributed.alive import alive_positions, check_coverage, shard_dataset, shard_items
 from sciprep.cleaning.distributed.exact import decide_exact
@@ -41,6 +41,7 @@ from sciprep.cleaning.near_duplicates import check_cluster_settings
 from sciprep.cleaning.steps.base import Reject, Remove, Step
 from sciprep.cleaning.steps.exact_dedup import ExactDedup
 from sciprep.cleaning.steps.near_dedup import NearDedup
+from sciprep.execution.ray_executor import unwrap_task_error
 
 
 def resolve_corpus_decisions_ray(
@@ -55,10 +56,23 @@ def resolve_corpus_decisions_ray(
 
     if not ray.is_initialized():
         raise RuntimeError("resolve_corpus_decisions_ray needs Ray: call ray.init() (or ray.init(address=...)) first")
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).absolute()  # tasks' working directory is not ours
     decided: dict[Key, CorpusDecision] = {}
     metadata: dict[Key, dict[str, str]] = {}
     corpus_steps = [(index, step) for index, step in enumerate(steps) if step.scope == "corpus"]
+    try:
+        _resolve(out_dir, stems, corpus_steps, decided, metadata, progress)
+    except ray.exceptions.RayTaskError as err:
+        # An input error inside a task (a malformed attribute) is raised as it is locally.
+        cause = unwrap_task_error(err)
+        raise cause from cause.__cause__
+    return CorpusOutcome(decided, metadata)
+
+
+def _resolve(
+    out_dir: Path, stems: Sequence[str], corpus_steps: Sequence[tuple[int, Step]],
+    decided: dict[Key, CorpusDecision], metadata: dict[Key, dict[str, str]], progress: bool,
+) -> None:  # fmt: skip
     with data_context(), tqdm(total=1 + len(corpus_steps), desc="clean: decide (ray)", disable=not progress) as bar:
         for key, reason in repeated_ids(out_dir, stems):
             decided[key] = CorpusDecision(READ_STEP_INDEX, Reject(reason))
@@ -74,7 +88,6 @@ def resolve_corpus_decisions_ray(
             else:
                 _apply_on_driver(out_dir, stems, step, index, decided, metadata)
             bar.update()
-    return CorpusOutcome(decided, metadata)
 
 
 def _apply_exact(
@@ -127,18 +140,4 @@ def _apply_on_driver(
     table = read_attribute_table(out_dir, step, stems)
     keys = list(zip(table.column("shard").to_pylist(), table.column("position").to_pylist()))
     table = table.filter(pa.array([k in alive for k in keys], type=pa.bool_()))
-    position_of = dict(zip(table.column("id").to_pylist(), zip(table.column("shard").to_pylist(),
-                                                              table.column("position").to_pylist())))  # fmt: skip
-    removals = step.decide_corpus(table)
-    for doc_id in sorted(removals):
-        decision = removals[doc_id]
-        if not isinstance(decision, Remove):
-            raise TypeError(f"cleaning step {step.label!r}: decide_corpus must return Remove, got {decision!r}")
-        if doc_id not in position_of:
-            raise ValueError(f"cleaning step {step.label!r}: removed unknown or already removed id {doc_id!r}")
-        decided[position_of[doc_id]] = CorpusDecision(index, decision)
-    if isinstance(step, MergesMetadata):
-        for doc_id, values in sorted(step.metadata_updates(table).items()):
-            if doc_id not in position_of or position_of[doc_id] in decided:
-                raise ValueError(f"cleaning step {step.label!r}: metadata update for {doc_id!r}, not an id it kept")
-            metadata.setdefault(position_of[doc_id], {}).update(values)
+    apply_corpus_removals(step, index, table, decided, metadata)

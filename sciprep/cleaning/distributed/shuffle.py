@@ -61,10 +61,15 @@ def node_key(stems: Sequence[str], node: int) -> tuple[str, int]:
 
 @contextmanager
 def data_context() -> Iterator[None]:
-    """Ray Data settings for these shuffles: sort-based (no aggregator actors to start), quiet.
+    """Ray Data settings for these shuffles: sort-based (no aggregator actors to start),
+    quiet, and failing with the task's own exception.
 
     Datasets copy the current context when they are created, so only the datasets built
-    inside the ``with`` block use these settings.
+    inside the ``with`` block use these settings. A map function's exception reaches the
+    caller as Ray's task error wrapping that exception (not Ray Data's generic
+    ``UserCodeException``), which :func:`~sciprep.execution.ray_executor.unwrap_task_error`
+    unwraps. Ray Data's own log lines (two per execution, progress, and a copy of every
+    failure, which the raised exception carries anyway) are silenced meanwhile.
     """
     from ray.data import DataContext
     from ray.data.context import ShuffleStrategy
@@ -72,10 +77,10 @@ def data_context() -> Iterator[None]:
     context = DataContext.get_current().copy()
     context.shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
     context.enable_progress_bars = False
-    # Ray Data logs two INFO lines per execution, and the decisions run dozens of them.
+    context.raise_original_map_exception = True
     logger = logging.getLogger("ray.data")
     level = logger.level
-    logger.setLevel(max(level, logging.WARNING))
+    logger.setLevel(logging.CRITICAL)
     try:
         with DataContext.current(context):
             yield

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sciprep.cleaning.attributes import attribute_path, attribute_schema
+from sciprep.cleaning.distributed.components import unique_pairs
 from sciprep.cleaning.distributed.reference import VERIFY_CHUNK, ReferenceStore
 from sciprep.cleaning.distributed.shuffle import group_apply, node_positions, node_shards
 from sciprep.cleaning.minhash import Sketch
@@ -95,14 +96,6 @@ def _with_group(column: str, store: ReferenceStore | None, table: pa.Table) -> p
     return table.append_column(_SRC, pa.array(read_groups(nodes, store), pa.int64()))
 
 
-def _unique_pairs(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.lexsort((hi, lo))
-    lo, hi = lo[order], hi[order]
-    keep = np.ones(lo.size, dtype=bool)
-    keep[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
-    return lo[keep], hi[keep]
-
-
 def _large_lists(values: np.ndarray, offsets: np.ndarray, value_type: pa.DataType) -> pa.Array:
     return pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), pa.array(values, value_type))
 
@@ -113,7 +106,7 @@ def _attach_smaller(out_dir: Path, step: NearDedup, stems: Sequence[str], store:
     outputs = [_CARRIED_SCHEMA.empty_table()]
     for src in np.unique(table.column(_SRC).to_numpy()).tolist():
         part = table.filter(pc.equal(table.column(_SRC), src))
-        lo, hi = _unique_pairs(part.column("lo").to_numpy(), part.column("hi").to_numpy())
+        lo, hi = unique_pairs(part.column("lo").to_numpy(), part.column("hi").to_numpy())
         docs = np.unique(lo)
         sketch = _read_group(out_dir, step, stems, store, src, docs)
         hi_src = read_groups(hi, store)

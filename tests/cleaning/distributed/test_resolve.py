@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from sciprep.cleaning import pipeline
@@ -151,11 +152,16 @@ def test_ray_decisions_against_a_reference_store_equal_the_local_ones(
     out_dir = tmp_path / "out"
     steps = [build_step("near_dedup", {"reference": str(store)})]
     stems = _run(in_dir, out_dir, steps)
+    # What a driver killed while writing the store leaves behind is cleared by the next write.
+    kept_store = out_dir / "signatures" / "near_dedup"
+    (kept_store / ".signatures.npy.k1ll3d.tmp").write_bytes(b"\0" * 4096)
+    (kept_store / ".parts").mkdir()
+    (kept_store / ".parts" / "000000000.sizes.npy").write_bytes(b"stale")
 
-    ray_outcome, local, ray_store, local_store = _both(out_dir, stems, steps, out_dir / "signatures" / "near_dedup")
+    ray_outcome, local, ray_store, local_store = _both(out_dir, stems, steps, kept_store)
 
     assert ray_outcome.decided == local.decided and ray_outcome.metadata == local.metadata
-    assert ray_store == local_store
+    assert ray_store == local_store, "the same files, leftovers gone"
     reasons = sorted(d.decision.reason for d in local.decided.values())
     assert sum("the reference corpus's" in r for r in reasons) == 2
     assert sum(r.startswith(f"near duplicate of {p[15].id}") for r in reasons) == 1
@@ -215,6 +221,18 @@ def test_missing_attributes_and_a_foreign_reference_store_fail_as_locally(
     with pytest.raises(ValueError) as ray_error:
         resolve_corpus_decisions_ray(tmp_path / "other", stems, other)
     assert str(ray_error.value) == str(local_error.value) and "other MinHash settings" in str(local_error.value)
+
+    # An input error met inside a Ray task is raised as the task raised it, as locally.
+    attributes = tmp_path / "other" / "attributes" / "near_dedup" / f"{stems[0]}.parquet"
+    table = pq.read_table(attributes)
+    cut = pa.array([row[:100] for row in table.column("signature").to_pylist()], table.schema.field("signature").type)
+    pq.write_table(table.set_column(table.schema.get_field_index("signature"), "signature", cut), attributes)
+    ngram4 = [build_step("near_dedup", {"ngram": 4})]
+    with pytest.raises(ValueError, match="expected num_perm = 128") as local_error:
+        resolve_corpus_decisions(tmp_path / "other", stems, ngram4)
+    with pytest.raises(ValueError, match="expected num_perm = 128") as ray_error:
+        resolve_corpus_decisions_ray(tmp_path / "other", stems, ngram4)
+    assert not isinstance(ray_error.value, ray_local.exceptions.RayError)
 
 
 def test_without_an_initialised_ray_the_call_says_to_initialise_it(
