@@ -23,7 +23,7 @@ import shlex
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ CITATION_QUERIES: tuple[str, ...] = (
 FORMULA_QUERIES: tuple[str, ...] = (
     "the Schwarzschild radius",
     "the Michaelis-Menten initial rate",
-    "energy levels of the quantum harmonic oscillator",
+    "the energies of the oscillator levels",
 )
 ANSWERS_PER_QUERY = 3
 SETTINGS_FILE = "demo.json"
@@ -60,8 +60,8 @@ class DemoSettings:
     """
 
     epochs: int = 4
-    tune_epochs: int = 6
-    tune_lr: float = 1e-3
+    tune_epochs: int = 30
+    tune_lr: float = 2e-3
     molecules: int = 200
     vocab_size: int = 1800
     context_length: int = 128
@@ -131,17 +131,51 @@ class StageFailed(RuntimeError):
         self.code = code
 
 
+#: What ``demo.json`` must hold besides the settings for the demo to treat a folder as its own.
+MARKER_FORMAT = "sciprep-demo"
+MARKER_VERSION = 1
+
+
+def settings_marker(settings: DemoSettings) -> dict[str, Any]:
+    """The content of ``DIR/demo.json``: a recognisable format tag, its version and the run's settings."""
+    return {"format": MARKER_FORMAT, "version": MARKER_VERSION, "settings": settings.fingerprint()}
+
+
+def _read_marker(marker: Path) -> dict[str, Any] | None:
+    """``marker``'s content when it is a demo marker (format, version, settings and nothing else), else None."""
+    try:
+        content = json.loads(marker.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{marker}: not a `sciprep demo` settings file ({err}); pick a new or empty --out, "
+                         "or remove the file") from err  # fmt: skip
+    recognised = (isinstance(content, dict) and set(content) == {"format", "version", "settings"}
+                  and content["format"] == MARKER_FORMAT and content["version"] == MARKER_VERSION
+                  and isinstance(content["settings"], dict))  # fmt: skip
+    return content if recognised else None
+
+
 def prepare_directory(layout: DemoLayout, settings: DemoSettings) -> None:
-    """Make ``layout.root`` ready: new, or an earlier demo run (cleared if its settings differ)."""
+    """Make ``layout.root`` ready: new, or an earlier demo run (cleared if its settings differ).
+
+    A folder counts as an earlier demo run only when its ``demo.json`` is the demo's own
+    marker (:func:`settings_marker`); any other non-empty folder is refused, so a user's
+    files are never removed. An output path that is a symbolic link is refused before
+    anything is deleted, since the stages would write, or the clean-up delete, through it.
+    """
     root = layout.root
     if root.exists() and not root.is_dir():
         raise ValueError(f"{root}: exists and is not a directory; pick another --out")
     marker = layout.settings
     if root.is_dir() and any(root.iterdir()):
-        if not marker.is_file():
-            raise ValueError(f"{root}: not empty and not a `sciprep demo` directory (no {SETTINGS_FILE}); "
-                             "pick a new or empty --out")  # fmt: skip
-        if json.loads(marker.read_text(encoding="utf-8")) != settings.fingerprint():
+        content = _read_marker(marker) if marker.is_file() and not marker.is_symlink() else None
+        if content is None:
+            raise ValueError(f"{root}: not empty and not a `sciprep demo` directory (no {SETTINGS_FILE} written "
+                             f"by sciprep demo); pick a new or empty --out")  # fmt: skip
+        links = [layout.path(name) for name in OUTPUTS if layout.path(name).is_symlink()]
+        if links:
+            raise ValueError(f"{root}: {', '.join(str(p) for p in links)} is a symbolic link, not an output "
+                             "the demo wrote; remove it or pick a new --out")  # fmt: skip
+        if content != settings_marker(settings):
             print(f"sciprep demo: {root} holds a run with other settings; removing its outputs", flush=True)
             for name in OUTPUTS:
                 path = layout.path(name)
@@ -150,7 +184,7 @@ def prepare_directory(layout: DemoLayout, settings: DemoSettings) -> None:
                 elif path.exists():
                     path.unlink()
     root.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(marker, settings.fingerprint())
+    write_json_atomic(marker, settings_marker(settings))
 
 
 class _Runner:
@@ -188,6 +222,24 @@ class _Runner:
         print(f"\n== {stage} ==\n{HEADLINES[stage](figures)}", flush=True)
 
 
+@contextlib.contextmanager
+def _no_weight_loading_bars() -> Iterator[None]:
+    """Turn off transformers' per-load "Loading weights" bar while the demo runs.
+
+    The demo loads its tiny model a dozen times (each ``ask``, evaluation, held-out
+    answers); a bar per load buries the stages' own output. The setting is restored after.
+    """
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
+
+
 def run_demo(out: str | Path, settings: DemoSettings = DemoSettings(),
              main: Callable[[Sequence[str]], int] | None = None) -> int:  # fmt: skip
     """Run every stage into ``out``; return 0, or the exit code of the first failing stage."""
@@ -200,7 +252,8 @@ def run_demo(out: str | Path, settings: DemoSettings = DemoSettings(),
     runner = _Runner(main, settings.progress)
     started = time.perf_counter()
     try:
-        _stages(layout, settings, runner)
+        with _no_weight_loading_bars():
+            _stages(layout, settings, runner)
     except StageFailed as err:
         print(f"sciprep demo: {err}", file=sys.stderr)
         return err.code
@@ -219,7 +272,7 @@ def _stages(layout: DemoLayout, settings: DemoSettings, r: _Runner) -> None:
     """The stage sequence (see the module docstring)."""
     from sciprep.demo.holdout import covering_split_seed
     from sciprep.demo.token_stats import token_statistics
-    from sciprep.demo.tuned_answers import held_out_answers
+    from sciprep.demo.tuned_answers import answer_summary, held_out_answers
 
     L, s = layout, settings
     recipe = write_recipe(L.root, s.molecules)
@@ -229,7 +282,8 @@ def _stages(layout: DemoLayout, settings: DemoSettings, r: _Runner) -> None:
     r.command(["clean", "--in", str(L.corpus), "--out", str(L.clean), *r.no_progress()])
     r.headline("cleaning", fig.cleaning_figures(L.clean))
 
-    r.command(["tokenizer", "train", str(L.clean), "--out", str(L.tokenizer), "--vocab-size", str(s.vocab_size)])
+    r.command(["tokenizer", "train", str(L.clean), "--out", str(L.tokenizer), "--vocab-size", str(s.vocab_size),
+               *r.no_progress()])  # fmt: skip
     r.headline("tokenizer", token_statistics(L.tokenizer, L.clean))
 
     seed, one_sided = covering_split_seed(L.clean, s.val_fraction)
@@ -248,8 +302,9 @@ def _stages(layout: DemoLayout, settings: DemoSettings, r: _Runner) -> None:
                "--context-length", str(s.context_length), "--batch-size", "2", "--log-interval", "2",
                "--threads", str(s.threads), *r.no_progress()])  # fmt: skip
     r.command(["train", "plot", str(L.tuned)])
-    r.headline("tuning", {**fig.tuning_figures(L.tuned),
-                          "answers": held_out_answers(L.clean, L.run / "model", L.tuned / "model")})  # fmt: skip
+    answers = held_out_answers(L.clean, L.run / "model", L.tuned / "model")
+    r.headline("tuning", {**fig.tuning_figures(L.tuned), "answers": answers,
+                          "summary": answer_summary(L.clean, answers)})  # fmt: skip
 
     r.command(["query", "index", str(L.clean), "--out", str(L.index), *r.no_progress()])
     asked: list[tuple[str, str, Path]] = []
@@ -267,5 +322,5 @@ def _stages(layout: DemoLayout, settings: DemoSettings, r: _Runner) -> None:
     target = L.eval / "citations.json"
     r.command(["eval", "citations", "--model", str(L.run / "model"), "--index", str(L.index),
                "--methods", "hybrid", "retrieval", "--limit", str(s.eval_limit), "--threads", str(s.threads),
-               "--out", str(target)])  # fmt: skip
+               "--out", str(target), *r.no_progress()])  # fmt: skip
     r.headline("evaluation", {"citations": fig.evaluation_figures(target)})

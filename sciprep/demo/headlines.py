@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from typing import Any
+
+from sciprep.demo.tuned_answers import describe_summary
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -34,8 +37,8 @@ def tokenizer(f: dict[str, Any]) -> str:
     lines = [f"vocabulary {f['vocab_size']:,} (requested {f['requested_vocab_size']:,}), "
              f"{f['total_tokens']:,} tokens for {f['total_bytes']:,} bytes",
              f"  tokens per byte: {per_byte}"]  # fmt: skip
-    for example in f["examples"][:3]:
-        pieces = " | ".join(example["tokens"][:16])
+    for example in f["examples"]:
+        pieces = " | ".join(piece.replace("\n", "↵") for piece in example["tokens"][:16])
         lines.append(f"  {example['kind']}: {pieces}{' | …' if example['token_count'] > 16 else ''}")
     return "\n".join(lines)
 
@@ -70,6 +73,8 @@ def tuning(f: dict[str, Any]) -> str:
     for a in f["answers"][:3]:
         lines.append(f"  Q: {a['prompt'].strip()!r}\n     reference {a['reference']!r}; pretrained "
                      f"{a['pretrained'][:40]!r}; tuned {a['tuned'][:40]!r}")  # fmt: skip
+    lines.append(textwrap.fill(describe_summary(f["summary"]), width=100, initial_indent="  ",
+                               subsequent_indent="  "))  # fmt: skip
     return "\n".join(lines)
 
 
@@ -84,6 +89,21 @@ def answers(f: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def model_effect(report: dict[str, Any]) -> str:
+    """Whether the model changed the held-out results, in words (hybrid re-ranks BM25's candidates)."""
+    methods = report.get("methods", {})
+    if "hybrid" not in methods or "retrieval" not in methods:
+        return ""
+    hybrid, retrieval = methods["hybrid"], methods["retrieval"]
+    scores = sorted(k for k, v in hybrid.items() if isinstance(v, float))
+    if all(hybrid.get(k) == retrieval.get(k) for k in scores):
+        return ("The model-ranked (hybrid) results equal BM25's alone on every figure: on these cases the "
+                "model changed nothing; the answers come from retrieval.")  # fmt: skip
+    return ("The model-ranked (hybrid) results differ from BM25's alone: "
+            + ", ".join(f"{k} {hybrid[k]:.3f} against {retrieval.get(k, 0.0):.3f}" for k in scores
+                        if hybrid.get(k) != retrieval.get(k)) + ".")  # fmt: skip
+
+
 def evaluation(f: dict[str, Any]) -> str:
     lines = []
     for what, report in f.items():
@@ -91,6 +111,8 @@ def evaluation(f: dict[str, Any]) -> str:
         for method, row in report.get("methods", {}).items():
             cells = "  ".join(f"{k} {v:.3f}" for k, v in row.items() if isinstance(v, float))
             lines.append(f"  {method:<14} {cells}")
+        if model_effect(report):
+            lines.append(textwrap.fill(model_effect(report), width=100, initial_indent="  ", subsequent_indent="  "))
     return "\n".join(lines)
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 from sciprep.atomicio import write_text_atomic
 from sciprep.demo.charts import MODALITY_COLOURS, tokens_by_source_png
+from sciprep.demo.headlines import model_effect
+from sciprep.demo.tuned_answers import describe_summary
 
 #: Section ids, in page order, with their headings (tests and readers rely on the ids).
 SECTIONS: dict[str, str] = {
@@ -155,9 +157,13 @@ def _training(f: dict[str, Any], images: dict[str, bytes]) -> str:
     header = ["epoch", "train loss", "val loss", *[f"val {x}" for x in modalities]]
     losses = _table(header, rows, set(range(len(header))))
     image = _png(images["run"], "pretraining loss") if "run" in images else ""
-    return (f"<p>Held-out rule: <code>is_validation(id, {p['val_fraction']}, {p['split_seed']})</code>, the seed "
-            f"chosen so every modality has training and validation documents. {_num(p['held_out_prompts'])} "
-            f"held-out prompts are kept out of every stream.</p>{splits}"
+    if p["one_sided"]:
+        coverage = (f"no seed tried gave every group both splits; these have documents in one split only: "
+                    f"{_e(', '.join(p['one_sided']))}")  # fmt: skip
+    else:
+        coverage = "the seed chosen so every modality has training and validation documents"
+    return (f"<p>Held-out rule: <code>is_validation(id, {p['val_fraction']}, {p['split_seed']})</code>, "
+            f"{coverage}. {_num(p['held_out_prompts'])} held-out prompts are kept out of every stream.</p>{splits}"
             f"<p>Model: OPT decoder, {_num(m['parameters'])} parameters, {m['layers']} layers, hidden size "
             f"{m['hidden']}, vocabulary {_num(m['vocab_size'])}. {_num(t['tokens_seen'])} tokens seen in "
             f"{t['epochs_completed']:g} epochs ({t['steps']} steps); repeats per source: "
@@ -178,14 +184,16 @@ def _tuning(f: dict[str, Any], images: dict[str, bytes]) -> str:
                 [[f'<div class="excerpt">{_e(a["prompt"])}</div>', _e(a["reference"]),
                   answer(a["pretrained"], a["pretrained_exact"]), answer(a["tuned"], a["tuned_exact"])]
                  for a in t["answers"]])  # fmt: skip
-    counts = t["counts"]
+    counts, summary = t["counts"], t["summary"]
     image = _png(images["tuned"], "tuning loss") if "tuned" in images else ""
     return (f"<p>{_num(counts.get('train_examples'))} training and {_num(counts.get('held_out_examples'))} "
             f"held-out question/answer records; loss on answer tokens only. Held-out answers are scored alone "
             f"(answer-token loss) and by exact match of the greedy answer.</p>"
             f"{_table(['epoch', 'held-out answer loss', 'exact match', 'examples'], rows, {0, 1, 2, 3})}{image}"
-            f"<h3>Held-out questions</h3>{qa}<p class='muted'>A model this small, trained for seconds, rarely "
-            f"answers exactly; the answer loss is the figure that moves.</p>")  # fmt: skip
+            f"<h3>Held-out questions</h3>{qa}"
+            f'<p class="{"bad" if summary["collapsed"] else "muted"}">{_e(describe_summary(summary))}</p>'
+            f"<p class='muted'>A model this small, trained for seconds, rarely answers a question it has not "
+            f"seen exactly; the answer loss is the figure that moves.</p>")  # fmt: skip
 
 
 def _answers(f: dict[str, Any]) -> str:
@@ -207,28 +215,32 @@ def _answers(f: dict[str, Any]) -> str:
         keys = sorted({k for row in report.get("methods", {}).values() for k, v in row.items() if isinstance(v, float)})
         rows = [[_e(m), *[_num(row.get(k)) for k in keys]] for m, row in report.get("methods", {}).items()]
         parts.append(f"<h3>Held-out evaluation: {_e(what)} ({_num(report.get('cases', 0))} cases)</h3>"
-                     + (_table(["method", *keys], rows, set(range(1, len(keys) + 1))) if rows else "<p>No cases.</p>"))
+                     + (_table(["method", *keys], rows, set(range(1, len(keys) + 1))) if rows else "<p>No cases.</p>")
+                     + f"<p>{_e(model_effect(report))}</p>")  # fmt: skip
     intro = "<p>Answers are constrained to, or retrieved from, what the corpus contains; each names its source.</p>"
     return intro + "".join(parts)
 
 
-_FILES = [
+#: Each output: path (relative to the demo directory), format, and a command that continues from it.
+CONTINUE_WITH: list[tuple[str, str, str]] = [
     ("recipe.yaml", "corpus recipe (absolute paths)", "sciprep corpus build recipe.yaml --out corpus2"),
     ("corpus/", "Parquet shards + manifest.json + rejects.parquet", "sciprep corpus stats corpus"),
-    ("clean/", "cleaned shards, excluded/, report.json", "sciprep clean --in corpus --out clean2 --config my.yaml"),
+    ("clean/", "cleaned shards, excluded/, report.json", "sciprep clean --in corpus --out clean2"),
     ("tokenizer/", "tokenizer.json (Hugging Face) + configs",
-     "echo 'CCO' | sciprep tokenize --tokenizer tokenizer --wrap"),
+     "echo 'Aspirin CC(=O)Oc1ccccc1C(=O)O' | sciprep tokenize --tokenizer tokenizer --wrap"),
     ("packed/", "memory-mapped token files + packed.json",
      "sciprep train pretrain --data packed --out run2 --epochs 8"),
     ("run/", "model/ (safetensors + config.json), checkpoints/, metrics.jsonl, loss.png", "sciprep train plot run"),
-    ("tuned/", "tuned model, same layout as run/", "sciprep ask tuned/model 'the Schwarzschild radius' --index index"),
+    ("tuned/", "tuned model, same layout as run/",
+     "sciprep ask tuned/model 'the Schwarzschild radius' --index index --kind formula"),
     ("index/", "reference and formula index", "sciprep eval citations --model run/model --index index"),
     ("answers/, eval/", "JSON answers of sciprep ask and eval reports", ""),
 ]
 
 
 def _files() -> str:
-    rows = [[f"<code>{_e(p)}</code>", _e(what), f"<code>{_e(cmd)}</code>" if cmd else ""] for p, what, cmd in _FILES]
+    rows = [[f"<code>{_e(p)}</code>", _e(what), f"<code>{_e(cmd)}</code>" if cmd else ""]
+            for p, what, cmd in CONTINUE_WITH]
     return "<p>Paths are relative to the demo directory.</p>" + _table(["path", "format", "continue with"], rows)
 
 

@@ -22,11 +22,13 @@ from sciprep.tokenize.specials import MARKUP
 #: Markup kind -> the modality its content counts to (as in the corpus manifest).
 SPAN_MODALITY = {"math": "math", "smiles": "smiles", "i_smiles": "smiles", "amino": "amino", "dna": "dna",
                  "ref": "ref"}  # fmt: skip
-#: Kinds of span shown as tokenised examples in the report, in this order.
-EXAMPLE_KINDS = ("smiles", "i_smiles", "amino", "dna", "math", "ref")
+#: Kinds of span shown as tokenised examples in the report, in this order (``work``: a worked
+#: solution, whose content is counted by the modalities inside it, not as a modality of its own).
+EXAMPLE_KINDS = ("smiles", "i_smiles", "amino", "dna", "math", "ref", "work")
 #: Token pieces shown per example.
 EXAMPLE_TOKENS = 48
 
+_WORK = re.compile(f"{re.escape(MARKUP['work'][0])}.*?{re.escape(MARKUP['work'][1])}", re.DOTALL)
 _SPAN = re.compile(
     "|".join(f"(?P<{kind}>{re.escape(MARKUP[kind][0])}.*?{re.escape(MARKUP[kind][1])})" for kind in SPAN_MODALITY),
     re.DOTALL,
@@ -92,7 +94,8 @@ def token_statistics(tokenizer_dir: Path, corpus_dir: Path) -> dict[str, Any]:
         "total_tokens": total,
         "total_bytes": sum(nbytes.values()),
         "sources": dict(sorted(by_source.items())),
-        "examples": _examples(tok, spans),
+        "examples": _examples(tok, spans + [(i, "work", m.group(0)) for i, d in enumerate(docs)
+                                             for m in _WORK.finditer(d.text)]),
     }
 
 
@@ -101,13 +104,13 @@ def _source_entry(modalities: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _examples(tok: Any, spans: list[tuple[int, str, str]]) -> list[dict[str, Any]]:
-    """The first span of each example kind (shortest display math for ``math``) as token pieces."""
+    """The first span of each example kind (the shortest display math and worked solution) as token pieces."""
     chosen: dict[str, str] = {}
     for _, kind, span in spans:
         if kind not in EXAMPLE_KINDS:
             continue
-        if kind == "math":
-            display = "\\begin{equation}" in span or "\\[" in span
+        if kind in ("math", "work"):
+            display = kind == "work" or "\\begin{equation}" in span or "\\[" in span
             if display and (kind not in chosen or len(span) < len(chosen[kind])):
                 chosen[kind] = span
         else:

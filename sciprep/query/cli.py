@@ -62,6 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.add_argument("--out", type=Path, metavar="FILE", help="also write the JSON report here")
         p.add_argument("--json", action="store_true", help="print the report as JSON")
         p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+        p.add_argument("--no-progress", action="store_true", help="no progress bars (model loading included)")
         p.set_defaults(func=_eval, eval_kind=name)
 
 
@@ -91,18 +92,29 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(model_dir: Path, need: bool, threads: int | None) -> Any:
-    """The model when the chosen methods need one (retrieval alone does not)."""
+def _load(model_dir: Path, need: bool, threads: int | None, progress: bool = True) -> Any:
+    """The model when the chosen methods need one (retrieval alone does not).
+
+    With ``progress`` off, transformers' weight-loading bar is off too, for this load only.
+    """
     if not need:
         return None
     import torch
+    from transformers.utils import logging as hf_logging
 
     from sciprep.query.lm import LanguageModel
 
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(0)
-    return LanguageModel.load(model_dir)
+    bars_were_on = hf_logging.is_progress_bar_enabled()
+    if not progress:
+        hf_logging.disable_progress_bar()
+    try:
+        return LanguageModel.load(model_dir)
+    finally:
+        if bars_were_on:
+            hf_logging.enable_progress_bar()
 
 
 def _decoding(args: argparse.Namespace) -> dict[str, int]:
@@ -177,12 +189,12 @@ def _eval(args: argparse.Namespace) -> int:
     corpus = args.corpus or index.manifest.get("corpus")
     if not corpus:
         raise ValueError(f"{args.index}: index does not record its corpus; pass --corpus CORPUS_DIR")
-    lm = _load(args.model, any(m != "retrieval" for m in args.methods), args.threads)
+    progress = not (args.json or args.no_progress)
+    lm = _load(args.model, any(m != "retrieval" for m in args.methods), args.threads, progress)
 
     def hide(doc_id: str) -> bool:
         return is_validation(doc_id, args.fraction, args.seed)
 
-    progress = not args.json
     retrievable = None
     if args.eval_kind == "citations":
         c_searcher = CitationSearcher(index, lm, CitationSettings(**_decoding(args)), hide_doc=hide)

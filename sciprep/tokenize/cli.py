@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     train.add_argument("--text-field", default="text", help="JSON field / Parquet column holding the text")
     train.add_argument("--wrap", action="store_true", help="detect and mark up modalities first (raw text)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bars")
     train.set_defaults(func=_train)
 
     apply = sub.add_parser(
@@ -56,7 +57,8 @@ def _train(args: argparse.Namespace) -> int:
     from sciprep.tokenize.tokenizer import DEFAULT_MIN_SAMPLE_DOCS, SciTokenizer
     from sciprep.tokenize.wrap import wrap
 
-    texts = tqdm(iter_texts(args.files, args.text_field), desc="reading", unit="doc", file=sys.stderr)
+    texts = tqdm(iter_texts(args.files, args.text_field), desc="reading", unit="doc", file=sys.stderr,
+                 disable=args.no_progress)
     if args.wrap:
         texts = (wrap(t) for t in texts)
     tok = SciTokenizer(smiles=args.smiles).train(
@@ -65,7 +67,7 @@ def _train(args: argparse.Namespace) -> int:
         sample_fraction=args.sample_fraction,
         seed=args.seed,
         min_sample_docs=DEFAULT_MIN_SAMPLE_DOCS if args.min_sample_docs is None else args.min_sample_docs,
-        show_progress=sys.stderr.isatty(),
+        show_progress=sys.stderr.isatty() and not args.no_progress,
     )
     out = tok.save(args.out)
     print(

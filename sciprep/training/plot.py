@@ -8,8 +8,14 @@ from pathlib import Path
 from sciprep.training.metrics import read_metrics
 
 
-def plot_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> Path:
-    """Write ``RUN_DIR/loss.png`` (or ``out``) from the run's metrics log; return its path."""
+def plot_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
+             title: str | None = None) -> Path:
+    """Write ``RUN_DIR/loss.png`` (or ``out``) from the run's metrics log; return its path.
+
+    The title is ``title``, else the run folder's own name: never the absolute path, so
+    the same metrics give the same PNG bytes wherever the run lives (and a shared plot
+    does not reveal where it was made).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -34,7 +40,7 @@ def plot_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None
         ax.set_ylabel("cross-entropy (nats/token)")
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle(f"{Path(run_dir).resolve()}: train and validation loss")
+    fig.suptitle(f"{title or Path(run_dir).resolve().name}: train and validation loss")
     target = Path(out) if out else Path(run_dir) / "loss.png"
     with atomic_path(target) as tmp:
         fig.savefig(tmp, format="png", dpi=120)

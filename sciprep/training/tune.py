@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -139,6 +140,22 @@ def evaluate_examples(model: PreTrainedModel, tokenizer: Any, examples: list[Exa
     return {"loss": loss / max(answer_tokens, 1.0), "exact_match": exact / max(count, 1.0), "examples": int(count)}
 
 
+def fit_batch_to_rows(cfg: TuneConfig, rows: int, world: int) -> tuple[TuneConfig, str | None]:
+    """``cfg`` with ``batch_size`` lowered so one step fits a training set of ``rows`` packed rows.
+
+    A few dozen question/answer records pack into fewer rows than one default batch;
+    on a single process the step simply gets smaller, with a warning. Across processes,
+    or when even a batch of one per accumulation step does not fit, ``cfg`` is returned
+    unchanged and the training loop's error (which names the sizes) stands.
+    """
+    if world != 1 or rows >= cfg.batch_size * cfg.grad_accum or rows < cfg.grad_accum:
+        return cfg, None
+    clamped = rows // cfg.grad_accum
+    return dataclasses.replace(cfg, batch_size=clamped), (
+        f"the training set has {rows} packed rows, fewer than one batch of {cfg.batch_size} x grad_accum "
+        f"{cfg.grad_accum}; using batch_size {clamped}")  # fmt: skip
+
+
 def tune(cfg: TuneConfig) -> dict[str, Any]:
     """Run (or resume) supervised tuning as configured; return the final trainer state."""
     from transformers import AutoConfig, AutoModelForCausalLM, GenerationConfig
@@ -176,6 +193,9 @@ def tune(cfg: TuneConfig) -> dict[str, Any]:
     model_dir, val_fraction, split_seed, tokenizer, model, splits = ctx.agree(set_up)
     cfg = dataclasses.replace(cfg, val_fraction=val_fraction, split_seed=split_seed)  # resume compares these
     rows = ExampleRows(splits.train, cfg.context_length, cfg.seed)
+    cfg, clamp_warning = fit_batch_to_rows(cfg, len(rows.plan(0)), ctx.world)
+    if clamp_warning:
+        print(f"warning: {clamp_warning}", file=sys.stderr, flush=True)
     held_out = evaluation_sample(splits.test, cfg.eval_examples)
     torch.manual_seed(cfg.seed * 1000 + ctx.rank + 1)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import shlex
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sciprep.corpus.shards import iter_documents, list_shards, read_rejects
-from sciprep.demo import CITATION_QUERIES, QUICK
+from sciprep.demo import CITATION_QUERIES, FORMULA_QUERIES, QUICK
 from sciprep.tokenize.specials import (
     START_AMINO,
     START_DNA,
@@ -170,19 +173,65 @@ def test_figures_json_reports_what_the_stage_files_hold(demo_run: Path) -> None:
     assert figures["evaluation"]["citations"]["cases"] >= 1
 
 
-def test_single_stage_commands_continue_from_the_demo_outputs(
+#: The distinctive part of each shipped formula query's intended answer, in query order.
+INTENDED_FORMULAS = (r"\frac{2 G M}{c^2}", r"v = \frac{V_{\max} [S]}{K_{\mathrm{M}} + [S]}", r"E_n = \hbar\omega")
+#: Budget flags added to the "continue with" commands that would otherwise train or evaluate for minutes.
+BUDGET = {("train", "pretrain"): ["--epochs", "1", "--no-progress"], ("eval", "citations"): ["--limit", "2"]}
+
+
+def test_each_shipped_formula_query_finds_its_intended_formula_first(
     demo_run: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from sciprep.cli import main
 
-    shards = {p: p.stat().st_mtime_ns for p in list_shards(demo_run / "corpus")}
-    assert main(["corpus", "build", str(demo_run / "recipe.yaml"), "--out", str(demo_run / "corpus"),
-                 "--no-progress"]) == 0  # fmt: skip
-    assert {p: p.stat().st_mtime_ns for p in list_shards(demo_run / "corpus")} == shards  # resumed, not rebuilt
-    capsys.readouterr()
-    assert main(["corpus", "stats", str(demo_run / "clean"), "--json"]) == 0
-    stats = json.loads(capsys.readouterr().out)
-    assert stats["documents"] == sum(1 for _ in iter_documents(demo_run / "clean"))
+    assert len(FORMULA_QUERIES) == len(INTENDED_FORMULAS)
+    for query, intended in zip(FORMULA_QUERIES, INTENDED_FORMULAS, strict=True):
+        capsys.readouterr()
+        assert main(["ask", str(demo_run / "run" / "model"), query, "--index", str(demo_run / "index"), "--kind",
+                     "formula", "-k", "1", "--threads", "1", "--json"]) == 0  # fmt: skip
+        top = json.loads(capsys.readouterr().out)[0]["text"]
+        assert intended in top, (query, top)
+
+
+def test_every_continue_with_command_of_the_report_runs_on_the_demo_outputs(
+    demo_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each command the report suggests, run where the report says (the demo directory), exits 0.
+
+    The demo's outputs are linked into a scratch directory (``run/`` is copied, since
+    ``train plot`` rewrites its PNG), so new outputs land there and the shared run is untouched.
+    """
+    from sciprep.cli import main
+    from sciprep.demo.report_html import CONTINUE_WITH
+
+    for name in ("recipe.yaml", "corpus", "clean", "tokenizer", "packed", "tuned", "index"):
+        (tmp_path / name).symlink_to(demo_run / name)
+    shutil.copytree(demo_run / "run", tmp_path / "run", ignore=shutil.ignore_patterns("checkpoints"))
+    monkeypatch.chdir(tmp_path)
+    commands = [command for _, _, command in CONTINUE_WITH if command]
+    assert len(commands) >= 8
+    for command in commands:
+        stdin, _, command = command.rpartition(" | ")
+        argv = shlex.split(command)
+        assert argv[0] == "sciprep", command
+        argv = argv[1:] + BUDGET.get((argv[1], argv[2]), [])
+        if stdin:
+            monkeypatch.setattr("sys.stdin", io.StringIO(shlex.split(stdin)[1] + "\n"))
+        capsys.readouterr()
+        assert main(argv) == 0, (command, capsys.readouterr().err[-2000:])
+        out = capsys.readouterr().out
+        if argv[0] == "tokenize":
+            assert "[START_SMILES]CC(=O)Oc1ccccc1C(=O)O[END_SMILES]" in "".join(json.loads(out)["tokens"])
+    # The new outputs pass their stages' own checks.
+    report = json.loads((tmp_path / "clean2" / "report.json").read_text())
+    assert report["totals"]["in"]["documents"] == sum(report["totals"][k]["documents"]
+                                                      for k in ("kept", "removed", "rejected"))  # fmt: skip
+    assert sorted(p.name for p in list_shards(tmp_path / "corpus2")) == sorted(
+        p.name for p in list_shards(demo_run / "corpus"))  # fmt: skip
+    epochs = [r for r in (json.loads(line) for line in (tmp_path / "run2" / "metrics.jsonl").read_text().splitlines())
+              if r["type"] == "val" and r.get("epoch_end")]  # fmt: skip
+    assert [r["epoch"] for r in epochs] == [1.0] and (tmp_path / "run2" / "model" / "model.safetensors").is_file()
+    assert not (demo_run / "run2").exists() and not (demo_run / "clean2").exists()
 
 
 def test_a_failing_stage_stops_the_demo_with_its_exit_code(

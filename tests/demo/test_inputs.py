@@ -54,3 +54,25 @@ def test_no_molecules_leaves_the_nci_source_out(tmp_path: Path) -> None:
     assert "nci" not in {s.name for s in recipe.sources}
     with pytest.raises(ValueError, match="--molecules"):
         write_recipe(tmp_path, -1)
+
+
+def test_every_stereocentre_named_in_the_demo_compounds_matches_rdkit_cip_labels() -> None:
+    import re
+
+    from rdkit import Chem
+    from rdkit.Chem import rdCIPLabeler
+
+    checked = 0
+    for number, line in enumerate((DATA_DIR / "compounds.smi").read_text(encoding="utf-8").splitlines(), 1):
+        smiles, _, name = line.partition(" ")
+        descriptor = re.match(r"\(((?:\d*[RS],?)+)\)-", name)
+        if not descriptor:
+            continue
+        mol = Chem.MolFromSmiles(smiles)
+        assert mol is not None, f"compounds.smi line {number}"
+        rdCIPLabeler.AssignCIPLabels(mol)
+        labels = sorted(a.GetProp("_CIPCode") for a in mol.GetAtoms() if a.HasProp("_CIPCode"))
+        named = sorted(re.sub(r"\d", "", part) for part in descriptor.group(1).split(","))
+        assert labels == named, f"compounds.smi line {number}: {name} but RDKit labels {labels}"
+        checked += 1
+    assert checked >= 2  # (S)-ibuprofen and (S)-nicotine at least

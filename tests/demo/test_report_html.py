@@ -7,12 +7,17 @@ import copy
 import json
 import re
 import subprocess
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from sciprep.corpus.shards import iter_documents
 from sciprep.demo.report_html import SECTIONS, render_report
+from sciprep.demo.token_stats import EXAMPLE_KINDS
+from sciprep.demo.tuned_answers import describe_summary
+from sciprep.tokenize.specials import MARKUP
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -81,11 +86,52 @@ def test_report_shows_the_figures_of_every_stage(demo_run: Path) -> None:
     assert f"in {c['in']:,} = kept {c['kept']:,} + removed {c['removed']:,} + rejected {c['rejected']:,}" in page
     for row in c["removed_examples"]:
         assert row["reason"] in page
-    for example in figures["tokenizer"]["examples"]:
-        assert example["kind"] in {"smiles", "i_smiles", "amino", "dna", "math", "ref"}
-    assert {"smiles", "amino", "math"} <= {x["kind"] for x in figures["tokenizer"]["examples"]}
+    text = "\n".join(d.text for d in iter_documents(demo_run / "clean"))
+    in_corpus = {kind for kind in EXAMPLE_KINDS if MARKUP[kind][0] in text and MARKUP[kind][1] in text}
+    assert {"smiles", "amino", "dna", "math", "ref", "work"} <= in_corpus
+    assert [x["kind"] for x in figures["tokenizer"]["examples"]] == [k for k in EXAMPLE_KINDS if k in in_corpus]
+    work = next(x for x in figures["tokenizer"]["examples"] if x["kind"] == "work")
+    assert work["tokens"][0] == MARKUP["work"][0] and work["text"] in text
     assert figures["answers"][0]["answers"][0]["text"] in page
     assert all(a["prompt"] in page for a in figures["tuning"]["answers"])
+
+
+def test_report_states_the_constant_baseline_and_distinct_answers_of_tuning(demo_run: Path) -> None:
+    figures, images = _figures_and_images(demo_run)
+    answers, summary = figures["tuning"]["answers"], figures["tuning"]["summary"]
+    training = Counter(d.answer.strip() for d in iter_documents(demo_run / "clean")
+                       if d.kind == "prompt" and d.split == "train" and d.answer)  # fmt: skip
+    assert training[summary["baseline_answer"]] == max(training.values())
+    assert summary["baseline_exact"] == sum(a["reference"] == summary["baseline_answer"] for a in answers)
+    assert summary["distinct_tuned"] == len({a["tuned"] for a in answers}) and summary["questions"] == len(answers)
+    page = " ".join(_parse(render_report(figures, images)).data)
+    assert describe_summary(summary) in page
+    assert f"always answers {summary['baseline_answer']!r}" in page
+    assert f"gave {summary['distinct_tuned']} distinct answer(s)" in page
+    collapsed = copy.deepcopy(figures)
+    for a in collapsed["tuning"]["answers"]:
+        a["tuned"] = "2"
+    collapsed["tuning"]["summary"] = {**summary, "distinct_tuned": 1, "collapsed": True}
+    assert "The tuned model collapsed" in " ".join(_parse(render_report(collapsed, images)).data)
+
+
+def test_report_names_one_sided_groups_instead_of_claiming_every_modality_is_covered(demo_run: Path) -> None:
+    figures, images = _figures_and_images(demo_run)
+    covered = " ".join(_parse(render_report(figures, images)).data)
+    assert figures["packing"]["one_sided"] == [] and "every modality has training and validation" in covered
+    figures["packing"]["one_sided"] = ["dna", "papers"]
+    page = " ".join(_parse(render_report(figures, images)).data)
+    assert "one split only: dna, papers" in page and "every modality has training and validation" not in page
+
+
+def test_report_says_plainly_when_the_model_changed_no_evaluation_figure(demo_run: Path) -> None:
+    figures, images = _figures_and_images(demo_run)
+    methods = figures["evaluation"]["citations"]["methods"]
+    methods["hybrid"] = dict(methods["retrieval"])
+    assert "the model changed nothing" in " ".join(_parse(render_report(figures, images)).data)
+    methods["hybrid"]["accuracy_at_1"] = methods["retrieval"]["accuracy_at_1"] + 0.25
+    page = " ".join(_parse(render_report(figures, images)).data)
+    assert "the model changed nothing" not in page and "differ from BM25's alone: accuracy_at_1" in page
 
 
 def test_report_is_a_pure_function_of_the_stage_outputs(demo_run: Path) -> None:

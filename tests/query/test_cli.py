@@ -115,3 +115,17 @@ def test_evaluation_defaults_to_the_split_recorded_in_the_model_and_warns_on_a_m
     assert isinstance(report, dict) and report["split"] == {"validation_fraction": TEST_FRACTION, "seed": 3}
     assert main([*argv, "--seed", "0"]) == 0
     assert "--seed 0 differs from the split_seed 3" in capsys.readouterr().err
+
+
+def test_evaluation_no_progress_silences_case_and_weight_loading_bars(
+    tiny_model: Path, sample_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["eval", "citations", "--model", str(tiny_model), "--index", str(sample_index), "--fraction",
+            str(TEST_FRACTION), "--limit", "2", "--max-tokens", "16", "--methods", "hybrid", "retrieval"]  # fmt: skip
+    capsys.readouterr()
+    assert main([*argv, "--out", str(tmp_path / "a.json")]) == 0
+    assert "hybrid:" in capsys.readouterr().err  # bars are on by default
+    assert main([*argv, "--out", str(tmp_path / "b.json"), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert not any(bar in err for bar in ("hybrid:", "retrieval:", "Loading weights", "it/s"))
+    assert json.loads((tmp_path / "a.json").read_text()) == json.loads((tmp_path / "b.json").read_text())

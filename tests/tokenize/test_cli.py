@@ -79,3 +79,14 @@ def test_tokenize_of_a_lone_surrogate_is_a_clear_error(
     monkeypatch.setattr("sys.stdin", io.StringIO("bytes \udcff here"))
     assert main(["tokenize", "--tokenizer", str(out)]) == 2
     assert "lone surrogate '\\udcff' at character 6" in capsys.readouterr().err
+
+
+def test_tokenizer_train_no_progress_prints_no_bars(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = _corpus(tmp_path / "c.jsonl")
+    assert main(["tokenizer", "train", str(corpus), "--out", str(tmp_path / "a"), "--vocab-size", "400"]) == 0
+    assert "reading:" in capsys.readouterr().err  # the bar is there by default
+    argv = ["tokenizer", "train", str(corpus), "--out", str(tmp_path / "b"), "--vocab-size", "400", "--no-progress"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "reading:" not in err and "doc/s" not in err and "wrote" in err
+    assert (tmp_path / "a" / "tokenizer.json").read_bytes() == (tmp_path / "b" / "tokenizer.json").read_bytes()

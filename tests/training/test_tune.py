@@ -19,9 +19,10 @@ from sciprep.tokenize.specials import PAD, SPECIAL_IDS
 from sciprep.training import ExampleRows, TuneConfig, evaluate_examples, load_config, load_prompt_examples, tune
 from sciprep.training.distributed import init_distributed
 from sciprep.training.export import read_training_info
+from sciprep.training.loop import plan_steps
 from sciprep.training.metrics import read_metrics
 from sciprep.training.sft_data import evaluation_sample
-from sciprep.training.tune import held_out_rule, resolve_model_dir
+from sciprep.training.tune import fit_batch_to_rows, held_out_rule, resolve_model_dir
 from tests.training.conftest import VAL_FRACTION, Sample, freesolv_prompts
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "training.md"
@@ -165,3 +166,30 @@ def test_tune_data_must_be_a_corpus_with_prompt_records(sample: Sample, pretrain
     write_documents(prose / "shards" / "a-00000.parquet", [d for d in sample.documents if d.kind != "prompt"])
     with pytest.raises(ValueError, match="no prompt records"):
         tune(dataclasses.replace(cfg, data=str(prose)))
+
+
+def test_batch_is_clamped_to_a_small_training_set_on_one_process_only() -> None:
+    cfg = TuneConfig(batch_size=8, grad_accum=1)
+    clamped, warning = fit_batch_to_rows(cfg, 5, world=1)
+    assert clamped.batch_size == 5 and warning and "5 packed rows" in warning and "batch_size 5" in warning
+    assert fit_batch_to_rows(cfg, 8, world=1) == (cfg, None)  # already fits
+    assert fit_batch_to_rows(cfg, 5, world=2) == (cfg, None)  # across processes the loop's error stands
+    accumulating = TuneConfig(batch_size=4, grad_accum=3)
+    assert fit_batch_to_rows(accumulating, 7, world=1)[0].batch_size == 2
+    assert fit_batch_to_rows(accumulating, 2, world=1) == (accumulating, None)  # a batch of one cannot fit
+
+
+def test_tuning_on_fewer_rows_than_one_batch_warns_and_trains(
+    shared_data: Path, pretrained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "qa"
+    write_documents(corpus / "shards" / "qa-00000.parquet", freesolv_prompts(shared_data, limit=10))
+    cfg = TuneConfig(data=str(corpus), init=str(pretrained), out=str(tmp_path / "tuned"), epochs=1,
+                     batch_size=8, context_length=128, eval_examples=2, max_new_tokens=2, progress=False)  # fmt: skip
+    state = tune(cfg)
+    assert "warning: the training set has" in capsys.readouterr().err
+    assert state["step"] >= 1 and (tmp_path / "tuned" / "model" / "config.json").is_file()
+    rows = ExampleRows(load_prompt_examples(corpus, SciTokenizer.load(pretrained / "model"), 129,
+                                            VAL_FRACTION, 0).train, 128, 0)  # fmt: skip
+    with pytest.raises(ValueError, match="a step needs"):  # without the clamp the loop refuses the same data
+        plan_steps(cfg, rows, 1)
