@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
+from sciprep.cleaning.minhash import mix64
+
 _BAND_SEED = 0xB4D5
 #: Buckets larger than this are linked as a star plus a chain instead of all pairs,
 #: so one boilerplate bucket cannot produce a quadratic number of candidates.
@@ -79,12 +79,7 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     block *= row_k
     keys = block.sum(axis=2, dtype=np.uint64)
     keys += band_c
-    keys ^= keys >> np.uint64(30)
-    keys *= _MIX1
-    keys ^= keys >> np.uint64(27)
-    keys *= _MIX2
-    keys ^= keys >> np.uint64(31)
-    return keys
+    return mix64(keys)
 
 
 def candidate_pairs(

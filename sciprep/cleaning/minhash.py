@@ -147,8 +147,12 @@ class Sketch:
         )
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser (in place): spreads every input bit over the output."""
+def mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser of a uint64 array, in place: spreads every input bit over the output.
+
+    The one 64-bit mix of the dedup code: shingle hashes, LSH band keys and the shuffle
+    keys of the distributed decisions all go through it.
+    """
     x ^= x >> np.uint64(30)
     x *= _MIX1
     x ^= x >> np.uint64(27)
@@ -263,7 +267,7 @@ class MinHasher:
         numeric[np.searchsorted(starts, digit_at, side="right") - 1] = True
         text_starts = _offsets([len(p) + 1 for p in parts])[:-1]
         owner = np.searchsorted(text_starts, starts, side="right") - 1
-        return _mix64(hashes), numeric, np.bincount(owner, minlength=len(parts)).astype(np.int64)
+        return mix64(hashes), numeric, np.bincount(owner, minlength=len(parts)).astype(np.int64)
 
     def _shingles(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """64-bit n-gram hashes of all ``texts`` (in order, with repeats), whether each n-gram
@@ -291,7 +295,7 @@ class MinHasher:
         for j in range(n):  # the n-gram starting j words earlier holds it, if it reaches that far
             first_word = numeric_at[numeric_at >= j] - j
             has_number[first_word[remaining[first_word] > j]] = True
-        return _mix64(acc[take]), has_number[take], offsets
+        return mix64(acc[take]), has_number[take], offsets
 
     def sketch(self, texts: Sequence[str]) -> Sketch:
         """Signatures and shingle sets of ``texts`` (any number; an empty text is allowed)."""

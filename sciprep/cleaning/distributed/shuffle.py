@@ -26,6 +26,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sciprep.cleaning.minhash import mix64
+
 if TYPE_CHECKING:
     from ray.data import Dataset
 
@@ -36,7 +38,6 @@ ROWS_PER_PARTITION = 1_000_000
 _PART = "_part"
 _SIDE = "_side"
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 def corpus_nodes(shard_index: int, positions: np.ndarray) -> np.ndarray:
@@ -96,15 +97,9 @@ def partition_count(rows: int) -> int:
     return max(cpus, math.ceil(rows / ROWS_PER_PARTITION), 1)
 
 
-def mix64(values: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser of 64-bit integers (a fresh uint64 array)."""
-    x = np.asarray(values).astype(np.int64).view(np.uint64).copy()
-    x ^= x >> np.uint64(30)
-    x *= _MIX1
-    x ^= x >> np.uint64(27)
-    x *= _MIX2
-    x ^= x >> np.uint64(31)
-    return x
+def mix64_copy(values: np.ndarray) -> np.ndarray:
+    """SplitMix64 of 64-bit integers, as a fresh uint64 array (the input is left alone)."""
+    return mix64(np.asarray(values).astype(np.int64).view(np.uint64).copy())
 
 
 def key_hash(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -117,7 +112,7 @@ def key_hash(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 def _add_partition(keys: Sequence[str], parts: int, table: pa.Table) -> pa.Table:
     mixed = np.zeros(table.num_rows, np.uint64)
     for name in keys:
-        mixed = mix64((mixed * _MIX1).view(np.int64) ^ key_hash(table.column(name)))
+        mixed = mix64_copy((mixed * _MIX1).view(np.int64) ^ key_hash(table.column(name)))
     return table.append_column(_PART, pa.array((mixed % np.uint64(parts)).astype(np.int64)))
 
 
